@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace SyncHub.Core.Api;
+
+public delegate Task<IResult> ApiHandler(ApiRequest request, CancellationToken ct);
+
+/// <summary>
+/// What every HTTP function runs through: authenticate, apply the content rules, run the handler, and turn failures
+/// into the error envelope. An unexpected exception becomes 500 <c>server_error</c> whose correlation id is also logged.
+/// </summary>
+public sealed class ApiPipeline(SecretKeyAuthenticator authenticator, ILogger<ApiPipeline> logger)
+{
+    public async Task<IResult> RunAsync(HttpRequest request, ApiHandler handler, CancellationToken ct)
+    {
+        try
+        {
+            authenticator.Authenticate(request.Headers.Authorization.FirstOrDefault());
+            CheckContentType(request);
+            return await handler(new ApiRequest(request), ct);
+        }
+        catch (ApiException e)
+        {
+            // Path and code only: queries and bodies may carry customer data.
+            logger.LogInformation("{Method} {Path} answered {Status} {Code}", request.Method, request.Path.Value, e.Status, e.Code);
+            return ErrorEnvelope.Result(e);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested || request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Empty;
+        }
+        catch (Exception e)
+        {
+            var correlationId = Guid.NewGuid().ToString("N");
+            logger.LogError(e, "Unhandled error {CorrelationId} on {Method} {Path}", correlationId, request.Method, request.Path.Value);
+            return ErrorEnvelope.Result(new ApiException(500, "server_error",
+                $"An unexpected error occurred in SyncHub. Quote correlation id {correlationId} when reporting it."));
+        }
+    }
+
+    /// <summary>A body must be JSON; a Content-Type on a body-less GET (the Node client sends one) is fine.</summary>
+    private static void CheckContentType(HttpRequest request)
+    {
+        var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        var contentType = request.ContentType;
+        if (!hasBody || string.IsNullOrEmpty(contentType))
+        {
+            return;
+        }
+        if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ApiException(415, "invalid_content_type", "The request body must be sent with Content-Type: application/json.");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using SyncHub.Core.Scheduling;
+
+namespace SyncHub.Core.Configuration;
+
+public enum SyncType
+{
+    Full,
+    Incremental,
+}
+
+/// <summary>A sync declared in nango.yaml: what it writes and how often it runs.</summary>
+public sealed record SyncDefinition(
+    string Integration,
+    string Name,
+    IReadOnlyList<string> Models,
+    SyncType Type,
+    Frequency Runs,
+    bool AutoStart,
+    bool TrackDeletes,
+    string? Description);
+
+/// <summary>An integration (Nango's provider config key) with its syncs.</summary>
+public sealed record IntegrationDefinition(
+    string Key,
+    string Provider,
+    string DisplayName,
+    Uri? BaseUrl,
+    IReadOnlyList<SyncDefinition> Syncs)
+{
+    public SyncDefinition? FindSync(string name) => Syncs.FirstOrDefault(s => s.Name == name);
+
+    public bool WritesModel(string model) => Syncs.Any(s => s.Models.Contains(model, StringComparer.Ordinal));
+}
+
+/// <summary>The integrations of the loaded nango.yaml, immutable for the life of the process.</summary>
+public sealed class IntegrationCatalog(IReadOnlyList<IntegrationDefinition> integrations, string sourcePath)
+{
+    private readonly Dictionary<string, IntegrationDefinition> _byKey = integrations.ToDictionary(i => i.Key, StringComparer.Ordinal);
+
+    public IReadOnlyList<IntegrationDefinition> Integrations { get; } = integrations;
+
+    public string SourcePath { get; } = sourcePath;
+
+    public IntegrationDefinition? Find(string key) => _byKey.GetValueOrDefault(key);
+}

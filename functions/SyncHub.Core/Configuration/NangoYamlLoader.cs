@@ -1,0 +1,188 @@
+using System.Text.RegularExpressions;
+using SyncHub.Core.Api;
+using SyncHub.Core.Scheduling;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SyncHub.Core.Configuration;
+
+/// <summary>An invalid configuration file: the message names the file, the line and the problem.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);
+
+/// <summary>
+/// Loads the integrations and syncs of a nango.yaml (v2 format, plus SyncHub's <c>provider</c> and <c>base_url</c>
+/// keys). Strict: an unknown key, a bad name or a bad frequency stops start-up with its path and line.
+/// </summary>
+public static class NangoYamlLoader
+{
+    private static readonly string[] RootKeys = ["integrations", "models"];
+    private static readonly string[] IntegrationKeys = ["provider", "base_url", "display_name", "syncs", "actions"];
+    private static readonly string[] SyncKeys =
+        ["runs", "output", "sync_type", "auto_start", "track_deletes", "description", "endpoint", "scopes", "version", "input"];
+
+    public static IntegrationCatalog Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException($"{path}: the integration config file does not exist (set SyncHub__ConfigPath).");
+        }
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static IntegrationCatalog Parse(string yaml, string path)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigurationException($"{path}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ConfigurationException($"{path}:1: the file must be a mapping with an 'integrations' key.");
+        }
+        var reader = new Reader(path);
+        reader.OnlyKeys(root, RootKeys, "the file");
+        var integrationsNode = reader.Mapping(root, "integrations", required: true)!;
+        var integrations = new List<IntegrationDefinition>();
+        foreach (var (keyNode, value) in integrationsNode.Children)
+        {
+            var key = reader.Scalar(keyNode);
+            reader.Name(keyNode, key, Names.ProviderConfigKey(), "integration key");
+            integrations.Add(ReadIntegration(reader, key, value));
+        }
+        return new IntegrationCatalog(integrations, path);
+    }
+
+    private static IntegrationDefinition ReadIntegration(Reader reader, string key, YamlNode node)
+    {
+        var mapping = reader.AsMapping(node, $"integration '{key}'");
+        reader.OnlyKeys(mapping, IntegrationKeys, $"integration '{key}'");
+        var provider = reader.String(mapping, "provider") ?? key;
+        var displayName = reader.String(mapping, "display_name") ?? provider;
+        Uri? baseUrl = null;
+        var baseUrlText = reader.String(mapping, "base_url");
+        if (baseUrlText is not null)
+        {
+            if (!Uri.TryCreate(baseUrlText, UriKind.Absolute, out baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+            {
+                throw reader.Error(mapping.Children[new YamlScalarNode("base_url")], $"base_url of integration '{key}' must be an absolute http(s) URL.");
+            }
+        }
+        var syncs = new List<SyncDefinition>();
+        var syncsNode = reader.Mapping(mapping, "syncs", required: false);
+        if (syncsNode is not null)
+        {
+            foreach (var (nameNode, syncNode) in syncsNode.Children)
+            {
+                var name = reader.Scalar(nameNode);
+                reader.Name(nameNode, name, Names.SyncName(), "sync name");
+                syncs.Add(ReadSync(reader, key, name, syncNode));
+            }
+        }
+        return new IntegrationDefinition(key, provider, displayName, baseUrl, syncs);
+    }
+
+    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode node)
+    {
+        var where = $"sync '{integration}.{name}'";
+        var mapping = reader.AsMapping(node, where);
+        reader.OnlyKeys(mapping, SyncKeys, where);
+
+        var runsText = reader.String(mapping, "runs") ?? throw reader.Error(mapping, $"{where} needs 'runs' (e.g. 'every 30 minutes').");
+        if (!Frequency.TryParse(runsText, out var runs, out var problem))
+        {
+            throw reader.Error(mapping.Children[new YamlScalarNode("runs")], $"{where}: runs: {problem}");
+        }
+
+        var models = new List<string>();
+        if (!mapping.Children.TryGetValue(new YamlScalarNode("output"), out var output))
+        {
+            throw reader.Error(mapping, $"{where} needs 'output' (one model name or a list).");
+        }
+        IEnumerable<YamlNode> outputs = output is YamlSequenceNode sequence ? sequence.Children : [output];
+        foreach (var modelNode in outputs)
+        {
+            var model = reader.Scalar(modelNode);
+            reader.Name(modelNode, model, Names.Model(), "model name");
+            models.Add(model);
+        }
+        if (models.Count == 0)
+        {
+            throw reader.Error(output, $"{where}: output must name at least one model.");
+        }
+
+        var typeText = reader.String(mapping, "sync_type") ?? "full";
+        var type = typeText.ToLowerInvariant() switch
+        {
+            "full" => SyncType.Full,
+            "incremental" => SyncType.Incremental,
+            _ => throw reader.Error(mapping.Children[new YamlScalarNode("sync_type")], $"{where}: sync_type must be 'full' or 'incremental'."),
+        };
+        return new SyncDefinition(integration, name, models, type, runs,
+            reader.Boolean(mapping, "auto_start") ?? true,
+            reader.Boolean(mapping, "track_deletes") ?? false,
+            reader.String(mapping, "description"));
+    }
+
+    private sealed class Reader(string path)
+    {
+        public ConfigurationException Error(YamlNode node, string problem) =>
+            new($"{path}:{node.Start.Line}:{node.Start.Column}: {problem}");
+
+        public string Scalar(YamlNode node) =>
+            node is YamlScalarNode { Value: { } value } ? value : throw Error(node, "expected a plain value here.");
+
+        public YamlMappingNode AsMapping(YamlNode node, string what) =>
+            node as YamlMappingNode ?? throw Error(node, $"{what} must be a mapping.");
+
+        public YamlMappingNode? Mapping(YamlMappingNode parent, string key, bool required)
+        {
+            if (!parent.Children.TryGetValue(new YamlScalarNode(key), out var node))
+            {
+                return required ? throw Error(parent, $"missing '{key}'.") : null;
+            }
+            return AsMapping(node, $"'{key}'");
+        }
+
+        public string? String(YamlMappingNode parent, string key) =>
+            parent.Children.TryGetValue(new YamlScalarNode(key), out var node) ? Scalar(node) : null;
+
+        public bool? Boolean(YamlMappingNode parent, string key)
+        {
+            if (!parent.Children.TryGetValue(new YamlScalarNode(key), out var node))
+            {
+                return null;
+            }
+            return Scalar(node).ToLowerInvariant() switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw Error(node, $"'{key}' must be true or false."),
+            };
+        }
+
+        public void OnlyKeys(YamlMappingNode mapping, string[] allowed, string what)
+        {
+            foreach (var (key, _) in mapping.Children)
+            {
+                var name = Scalar(key);
+                if (!allowed.Contains(name))
+                {
+                    throw Error(key, $"unknown key '{name}' in {what}; expected one of: {string.Join(", ", allowed)}.");
+                }
+            }
+        }
+
+        public void Name(YamlNode node, string value, Regex pattern, string what)
+        {
+            if (!Names.IsValid(pattern, value))
+            {
+                throw Error(node, $"{what} '{value}' must match {pattern} and be at most {Names.MaxLength} characters.");
+            }
+        }
+    }
+}

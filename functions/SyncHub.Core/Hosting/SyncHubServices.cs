@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SyncHub.Core.Api;
+using SyncHub.Core.Configuration;
+using SyncHub.Core.Connections;
+using SyncHub.Core.Storage;
+
+namespace SyncHub.Core.Hosting;
+
+/// <summary>
+/// Registers the engine. Called by the function app's Program.cs and by LocalHost, so both run the same graph.
+/// Settings and the integration config are checked here, eagerly: a bad deployment fails at start, not on a request.
+/// </summary>
+public static class SyncHubServices
+{
+    public static IServiceCollection AddSyncHub(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = new SyncHubOptions();
+        configuration.GetSection(SyncHubOptions.Section).Bind(options);
+        var problems = options.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("SyncHub cannot start: " + string.Join(" ", problems));
+        }
+        var catalog = NangoYamlLoader.Load(options.ResolvedConfigPath());
+
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(catalog);
+        services.AddSingleton(TimeProvider.System);
+        services.AddAzureClientsCore();
+        services.AddSingleton(sp => StorageClients.FromConfiguration(configuration, sp.GetRequiredService<AzureComponentFactory>()));
+        services.AddSingleton<FixedTables>();
+
+        services.AddSingleton<SecretKeyAuthenticator>();
+        services.AddSingleton<ApiPipeline>();
+        services.AddSingleton<ConfigurationEndpoints>();
+
+        services.AddSingleton<CredentialProtector>();
+        services.AddSingleton<ConnectionStore>();
+        services.AddSingleton<ConnectionsEndpoints>();
+        return services;
+    }
+}
