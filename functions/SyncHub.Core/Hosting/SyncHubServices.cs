@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
+using SyncHub.Core.Records;
 using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Hosting;
@@ -40,6 +41,13 @@ public static class SyncHubServices
         services.AddSingleton<CredentialProtector>();
         services.AddSingleton<ConnectionStore>();
         services.AddSingleton<ConnectionsEndpoints>();
+
+        services.AddSingleton<RecordSetStore>();
+        services.AddSingleton<RecordWriter>();
+        services.AddSingleton<RecordReader>();
+        services.AddSingleton<RecordPruner>();
+        services.AddSingleton<RecordsEndpoints>();
+        services.AddSingleton<IConnectionLifecycle, RecordsLifecycle>();
         return services;
     }
 }

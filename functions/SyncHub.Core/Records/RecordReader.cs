@@ -1,0 +1,157 @@
+using Azure;
+using Azure.Data.Tables;
+using SyncHub.Core.Storage;
+
+namespace SyncHub.Core.Records;
+
+/// <summary>A record as read back: its metadata and its stored JSON, spliced into responses as-is.</summary>
+public sealed record StoredRecord(Cursor Cursor, string Id, string Action, long FirstSeen, long DeletedAt, long PrunedAt, byte[] Payload);
+
+/// <summary>What to read. <c>After</c> is exclusive, <c>ModifiedAfter</c> inclusive; <c>Actions</c> null means all.</summary>
+public sealed record RecordQuery(Cursor? After, long? ModifiedAfter, IReadOnlyCollection<string>? Actions, IReadOnlyList<string>? Ids, int Limit);
+
+/// <summary>A page in cursor order; <c>Next</c> is null exactly when no matching record follows it.</summary>
+public sealed record RecordPage(IReadOnlyList<StoredRecord> Records, Cursor? Next);
+
+/// <summary>
+/// Reads pages of a partition: one RowKey range query on the <c>r:</c> rows (cursor order is key order), asking for
+/// one record more than the page to know, exactly, whether another follows.
+/// </summary>
+public sealed class RecordReader(RecordSetStore sets, StorageClients storage)
+{
+    private const int ParallelReads = 16;
+
+    public async Task<RecordPage> ReadAsync(RecordPartition partition, RecordQuery query, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var set = await sets.FindAsync(partition, ct);
+            if (set is null)
+            {
+                return new RecordPage([], null);
+            }
+            var table = storage.Table(set.TableName);
+            try
+            {
+                return query.Ids is { Count: > 0 } ? await ReadByIdsAsync(table, query, ct) : await ReadRangeAsync(table, query, ct);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // The generation moved on (emptied) while we read, or nothing was ever written: read the new one once.
+                if (attempt > 0)
+                {
+                    return new RecordPage([], null);
+                }
+            }
+        }
+    }
+
+    /// <summary>The exact number of non-deleted records (the meta row's counter).</summary>
+    public async Task<long> CountAsync(RecordPartition partition, CancellationToken ct)
+    {
+        var set = await sets.FindAsync(partition, ct);
+        if (set is null)
+        {
+            return 0;
+        }
+        try
+        {
+            var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Live"], ct);
+            return meta.HasValue ? meta.Value!.GetInt64("Live") ?? 0 : 0;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return 0;
+        }
+    }
+
+    public static string RangeFilter(Cursor? after, long? modifiedAfter, Cursor? until = null)
+    {
+        var lower = after is { } a ? $"RowKey gt '{a.RowKey}'" : $"RowKey gt '{Cursor.RowKeyPrefix}'";
+        var filter = $"PartitionKey eq '{RecordRows.PartitionKey}' and {lower}";
+        if (modifiedAfter is { } ticks)
+        {
+            filter += $" and RowKey ge '{new Cursor(ticks).RowKey}'";
+        }
+        filter += until is { } u ? $" and RowKey le '{u.RowKey}'" : $" and RowKey lt '{Cursor.RowKeyEnd}'";
+        return filter;
+    }
+
+    private static async Task<RecordPage> ReadRangeAsync(TableClient table, RecordQuery query, CancellationToken ct)
+    {
+        var filter = RangeFilter(query.After, query.ModifiedAfter);
+        if (query.Actions is { Count: > 0 and < 3 } actions)
+        {
+            filter += " and (" + string.Join(" or ", actions.Select(a => $"Action eq '{a}'")) + ")";
+        }
+        var records = new List<StoredRecord>(query.Limit + 1);
+        await foreach (var page in table.QueryAsync<TableEntity>(filter, maxPerPage: query.Limit + 1, cancellationToken: ct).AsPages())
+        {
+            foreach (var entity in page.Values)
+            {
+                records.Add(ToRecord(entity));
+                if (records.Count > query.Limit)
+                {
+                    return Page(records, query.Limit);
+                }
+            }
+        }
+        return Page(records, query.Limit);
+    }
+
+    /// <summary>
+    /// <c>ids</c>: a table filter may hold only 15 comparisons, so find each id's row through its index row
+    /// (parallel point reads, at most 100), then apply the other conditions in memory.
+    /// </summary>
+    private static async Task<RecordPage> ReadByIdsAsync(TableClient table, RecordQuery query, CancellationToken ct)
+    {
+        using var gate = new SemaphoreSlim(ParallelReads);
+        var reads = query.Ids!.Distinct(StringComparer.Ordinal).Select(async id =>
+        {
+            await gate.WaitAsync(ct);
+            try
+            {
+                // A record row can move between the two reads (a writer updated it): follow it.
+                for (var attempt = 0; attempt < 5; attempt++)
+                {
+                    var index = await table.GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.IndexRowKey(id), ["Cursor"], ct);
+                    if (!index.HasValue)
+                    {
+                        return null;
+                    }
+                    var row = await table.GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, new Cursor(index.Value!.GetInt64("Cursor") ?? 0).RowKey, cancellationToken: ct);
+                    if (row.HasValue)
+                    {
+                        return ToRecord(row.Value!);
+                    }
+                }
+                return null;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        var found = (await Task.WhenAll(reads))
+            .Where(r => r is not null
+                && (query.After is not { } after || r.Cursor > after)
+                && (query.ModifiedAfter is not { } since || r.Cursor.Ticks >= since)
+                && (query.Actions is not { Count: > 0 } actions || actions.Contains(r.Action)))
+            .Select(r => r!)
+            .OrderBy(r => r.Cursor)
+            .ToList();
+        return Page(found, query.Limit);
+    }
+
+    private static RecordPage Page(List<StoredRecord> records, int limit) =>
+        records.Count > limit ? new RecordPage(records.GetRange(0, limit), records[limit - 1].Cursor) : new RecordPage(records, null);
+
+    public static StoredRecord ToRecord(TableEntity e) => new(
+        Cursor.FromRowKey(e.RowKey),
+        e.GetString("Id"),
+        e.GetString("Action") ?? "ADDED",
+        e.GetInt64("FirstSeen") ?? 0,
+        e.GetInt64("DeletedAt") ?? 0,
+        e.GetInt64("PrunedAt") ?? 0,
+        RecordRows.GetPayload(e));
+}

@@ -1,0 +1,112 @@
+using Azure.Data.Tables;
+using SyncHub.Core.Storage;
+
+namespace SyncHub.Core.Records;
+
+/// <summary>
+/// The three kinds of row in a record table (all in one partition), and Azure's size rules for them.
+/// <list type="bullet">
+/// <item><c>meta</c>: high-water cursor, live and total counts, payload bytes. Every write transaction updates it
+/// ETag-conditionally: that is the fence.</item>
+/// <item><c>r:&lt;cursor&gt;</c>: one per record, at its current cursor: id, action, timestamps, payload chunks.</item>
+/// <item><c>i:&lt;hash of id&gt;</c>: one per record id: current cursor and payload hash, so a writer loads what is stored
+/// with one range scan instead of a point read per record.</item>
+/// </list>
+/// </summary>
+public static class RecordRows
+{
+    public const string PartitionKey = "p";
+    public const string MetaRowKey = "meta";
+    public const string IndexPrefix = "i:";
+    public const string IndexEnd = "i;";
+
+    /// <summary>Azure's limit per binary property.</summary>
+    public const int ChunkBytes = 64 * 1024;
+
+    /// <summary>15 chunks keeps a record row under Azure's 1 MiB entity limit with room for its other properties.</summary>
+    public const int MaxChunks = 15;
+
+    public const int MaxPayloadBytes = ChunkBytes * MaxChunks;
+    public const int MaxEntityBytes = 1024 * 1024;
+
+    /// <summary>Azure's 4 MiB per transaction, less headroom for the multipart envelope.</summary>
+    public const int MaxTransactionBytes = 3 * 1024 * 1024 + 512 * 1024;
+    public const int MaxTransactionOperations = 100;
+
+    public static string IndexRowKey(string id) => IndexPrefix + StorageKeys.Hash(id);
+
+    public static string ChunkName(int i) => "P" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static readonly string[] ChunkNames = Enumerable.Range(0, MaxChunks).Select(ChunkName).ToArray();
+
+    public static void SetPayload(TableEntity entity, ReadOnlyMemory<byte> payload)
+    {
+        var count = Math.Max(1, (payload.Length + ChunkBytes - 1) / ChunkBytes);
+        for (var i = 0; i < count; i++)
+        {
+            var start = i * ChunkBytes;
+            entity[ChunkNames[i]] = payload.Slice(start, Math.Min(ChunkBytes, payload.Length - start)).ToArray();
+        }
+        entity["N"] = count;
+    }
+
+    /// <summary>The stored payload (UTF-8 JSON of the record, <c>id</c> first), reassembled from its chunks.</summary>
+    public static byte[] GetPayload(TableEntity entity)
+    {
+        var count = entity.GetInt32("N") ?? 0;
+        if (count == 1)
+        {
+            return entity.GetBinary(ChunkNames[0]);
+        }
+        var parts = Enumerable.Range(0, count).Select(i => entity.GetBinary(ChunkNames[i])).ToArray();
+        var result = new byte[parts.Sum(p => p.Length)];
+        var offset = 0;
+        foreach (var part in parts)
+        {
+            part.CopyTo(result, offset);
+            offset += part.Length;
+        }
+        return result;
+    }
+
+    /// <summary>Azure's billing formula for an entity's size; Azurite does not enforce the 1 MiB limit, so we do.</summary>
+    public static long EntitySize(TableEntity entity)
+    {
+        long size = 4 + (entity.PartitionKey.Length + entity.RowKey.Length) * 2L;
+        foreach (var (name, value) in entity)
+        {
+            if (name is "PartitionKey" or "RowKey" or "odata.etag" or "Timestamp")
+            {
+                continue;
+            }
+            size += 8 + name.Length * 2L + value switch
+            {
+                string s => 4 + s.Length * 2L,
+                byte[] b => 4 + b.Length,
+                BinaryData d => 4 + d.ToMemory().Length,
+                long or double or DateTime or DateTimeOffset => 8,
+                int => 4,
+                bool => 1,
+                Guid => 16,
+                _ => 8,
+            };
+        }
+        return size;
+    }
+
+    /// <summary>What an entity weighs on the wire in a transaction: binary travels as base64.</summary>
+    public static long WireSize(TableEntity entity)
+    {
+        long size = 600 + (entity.PartitionKey.Length + entity.RowKey.Length) * 2L;
+        foreach (var (name, value) in entity)
+        {
+            size += name.Length + 16 + value switch
+            {
+                string s => s.Length * 2L,
+                byte[] b => (b.Length + 2) / 3 * 4,
+                _ => 24,
+            };
+        }
+        return size;
+    }
+}
