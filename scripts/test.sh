@@ -19,7 +19,7 @@ azurite_pid="$(scripts/azurite.sh)" || exit 1
 dotnet build SyncHub.Functions.sln -c Release -nologo -v q 2>&1 | tee -a "$log" | grep -E "error|Build succeeded" || true
 if [ "${PIPESTATUS[0]}" != 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
 
-dotnet test tests/SyncHub.Tests -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log"
+dotnet test SyncHub.Functions.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$log"
 
 node_passed=0; node_failed=0
 if compgen -G "tests/client/*.test.mjs" > /dev/null; then

@@ -1,0 +1,201 @@
+// SyncHub on Azure, provisioned by `azd up` (see infra/README.md): a resource group holding a Flex Consumption
+// function app, one user-assigned managed identity, storage without shared keys, Application Insights without local
+// auth, and a Key Vault for the secret key and the encryption key. No key or connection string with a key anywhere.
+targetScope = 'subscription'
+
+@description('Name of the azd environment; names the resource group and seeds the unique resource names.')
+@minLength(1)
+@maxLength(64)
+param environmentName string
+
+@description('Azure region of every resource; must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+@minLength(1)
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID); gets data access to storage and the secrets. Empty to skip.')
+param principalId string = ''
+
+@description('Kind of principal principalId is.')
+param principalType 'User' | 'ServicePrincipal' | 'Group' = 'User'
+
+@description('SyncHub__SecretKeys: one or more comma-separated UUID v4 API keys. Generated once per azd environment by infra/hooks/preprovision.')
+@secure()
+@minLength(36)
+param secretKey string
+
+@description('SyncHub__EncryptionKey: base64 of 32 random bytes. Generated once per azd environment by infra/hooks/preprovision; changing it makes stored credentials unreadable.')
+@secure()
+@minLength(44)
+@maxLength(44)
+param encryptionKey string
+
+@description('Resource name prefixes (Cloud Adoption Framework abbreviations).')
+var abbrs = loadJsonContent('abbreviations.json')
+
+@description('Short token that keeps globally unique names unique per subscription, environment and region.')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+
+@description('Tags on every resource; azd finds the environment\'s resources by azd-env-name.')
+var tags = { 'azd-env-name': environmentName }
+
+@description('Name of the function app.')
+var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+
+@description('Name of the user-assigned managed identity.')
+var identityName = '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+
+@description('Name of the storage account.')
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+
+@description('Name of the Application Insights component.')
+var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
+
+@description('Name of the Key Vault.')
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+
+@description('Blob container for the Flex Consumption deployment package.')
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+
+@description('Key Vault secret holding SyncHub__SecretKeys.')
+var secretKeySecretName = 'synchub-secret-key'
+
+@description('Key Vault secret holding SyncHub__EncryptionKey.')
+var encryptionKeySecretName = 'synchub-encryption-key'
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  scope: rg
+  params: {
+    name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  scope: rg
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    // SyncHub's fixed queues and tables: exactly StorageNames.Queues and StorageNames.FixedTables in
+    // functions/SyncHub.Core/Storage/StorageNames.cs (tests/SyncHub.Infra.Tests keeps the two in step).
+    queueNames: ['sync-runs', 'sync-runs-poison']
+    tableNames: ['connections', 'recordsets', 'schedules']
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    secretKeySecretName: secretKeySecretName
+    encryptionKeySecretName: encryptionKeySecretName
+    secretKey: secretKey
+    encryptionKey: encryptionKey
+  }
+}
+
+// The app's identity: host and SyncHub storage, telemetry ingestion, and reading the two secrets.
+module identityRoles 'app/rbac.bicep' = {
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    principalType: 'ServicePrincipal'
+    principalSeed: identityName
+    storageAccountName: storageAccountName
+    storageRoles: ['Storage Blob Data Owner', 'Storage Queue Data Contributor', 'Storage Table Data Contributor']
+    applicationInsightsName: applicationInsightsName
+    applicationInsightsRoles: ['Monitoring Metrics Publisher']
+    keyVaultName: keyVaultName
+    keyVaultRoles: ['Key Vault Secrets User']
+  }
+  dependsOn: [
+    storage
+    monitoring
+    keyVault
+  ]
+}
+
+// The deploying user: the same storage data roles (to inspect tables and queues) and Key Vault Secrets Officer (to
+// read the secret key and rotate it).
+module userRoles 'app/rbac.bicep' = if (!empty(principalId)) {
+  scope: rg
+  params: {
+    principalId: principalId
+    principalType: principalType
+    principalSeed: principalId
+    storageAccountName: storageAccountName
+    storageRoles: ['Storage Blob Data Owner', 'Storage Queue Data Contributor', 'Storage Table Data Contributor']
+    applicationInsightsName: applicationInsightsName
+    applicationInsightsRoles: []
+    keyVaultName: keyVaultName
+    keyVaultRoles: ['Key Vault Secrets Officer']
+  }
+  dependsOn: [
+    storage
+    monitoring
+    keyVault
+  ]
+}
+
+module api 'app/api.bicep' = {
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    identityName: identityName
+    storageAccountName: storageAccountName
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: applicationInsightsName
+    keyVaultName: keyVaultName
+    secretKeySecretName: secretKeySecretName
+    encryptionKeySecretName: encryptionKeySecretName
+  }
+  // The app starts as soon as it exists: its identity must already reach storage, Key Vault and telemetry.
+  dependsOn: [
+    identityRoles
+  ]
+}
+
+@description('Region the environment is deployed to.')
+output AZURE_LOCATION string = location
+
+@description('Tenant of the subscription.')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('Resource group holding every SyncHub resource.')
+output AZURE_RESOURCE_GROUP string = rg.name
+
+@description('Name of the function app (azd deploys the api service to it).')
+output SERVICE_API_NAME string = api.outputs.name
+
+@description('HTTPS base URL of SyncHub.')
+output SERVICE_API_URI string = 'https://${api.outputs.defaultHostName}'
+
+@description('Name of the Key Vault holding the secret key and the encryption key.')
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Command that prints the secret key (needs Key Vault Secrets Officer or User on the vault).')
+output SYNCHUB_SECRET_KEY_COMMAND string = 'az keyvault secret show --vault-name ${keyVaultName} --name ${secretKeySecretName} --query value -o tsv'
