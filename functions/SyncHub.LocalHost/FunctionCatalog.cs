@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace SyncHub.LocalHost;
 
+/// <summary>An HTTP-triggered function: its route template and verbs (upper case; empty = every verb).</summary>
 public sealed record HttpFunction(string Name, string Route, IReadOnlyList<string> Methods, MethodInfo Method);
 public sealed record TimerFunction(string Name, string Schedule, MethodInfo Method);
 public sealed record QueueFunction(string Name, string Queue, string Connection, MethodInfo Method);
@@ -35,7 +36,8 @@ public sealed class FunctionCatalog
                 {
                     if (parameter.GetCustomAttribute<HttpTriggerAttribute>() is { } httpTrigger)
                     {
-                        var methods = httpTrigger.Methods is { Length: > 0 } m ? m.Select(x => x.ToUpperInvariant()).ToArray() : ["GET", "POST"];
+                        // No methods on the attribute means every method, as in the Functions host.
+                        var methods = httpTrigger.Methods is { Length: > 0 } m ? m.Select(x => x.ToUpperInvariant()).Distinct().ToArray() : [];
                         http.Add(new HttpFunction(function.Name, httpTrigger.Route ?? function.Name, methods, method));
                     }
                     else if (parameter.GetCustomAttribute<TimerTriggerAttribute>() is { } timerTrigger)

@@ -50,7 +50,7 @@ public static class HttpTriggerEndpoints
         foreach (var function in catalog.Http)
         {
             var pattern = "/" + string.Join('/', new[] { host.RoutePrefix.Trim('/'), function.Route.Trim('/') }.Where(s => s.Length > 0));
-            app.MapMethods(pattern, function.Methods, async context =>
+            RequestDelegate handler = async context =>
             {
                 var invoker = context.RequestServices.GetRequiredService<FunctionInvoker>();
                 var result = await invoker.InvokeAsync(function.Method, p => Bind(p, context), context.RequestAborted);
@@ -64,7 +64,9 @@ public static class HttpTriggerEndpoints
                     default:
                         throw new InvalidOperationException($"LocalHost does not support the return type {result.GetType().Name} of {function.Name}.");
                 }
-            }).WithName(function.Name).WithDisplayName(function.Name);
+            };
+            var endpoint = function.Methods.Count == 0 ? app.Map(pattern, handler) : app.MapMethods(pattern, function.Methods, handler);
+            endpoint.WithName(function.Name).WithDisplayName(function.Name);
         }
     }
 

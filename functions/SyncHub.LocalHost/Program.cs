@@ -1,40 +1,69 @@
+using SyncHub.Core.Configuration;
 using SyncHub.Core.Hosting;
 using SyncHub.LocalHost;
 
 // LocalHost: runs the function app's own trigger classes without Azure Functions Core Tools (see DESIGN.md).
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var settingsPath = builder.Configuration["settings"] ?? Path.Combine(AppContext.BaseDirectory, "local.settings.json");
-var hostJsonPath = builder.Configuration["host-json"] ?? Path.Combine(AppContext.BaseDirectory, "host.json");
-
-// local.settings.json Values first, then environment variables and the command line override them.
-var sources = builder.Configuration.Sources.ToList();
-builder.Configuration.Sources.Clear();
-builder.Configuration.AddLocalSettings(settingsPath);
-foreach (var source in sources)
+WebApplication app;
+FunctionCatalog catalog;
+try
 {
-    builder.Configuration.Sources.Add(source);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    var explicitSettings = builder.Configuration["settings"];
+    var settingsPath = explicitSettings ?? Path.Combine(AppContext.BaseDirectory, "local.settings.json");
+    if (explicitSettings is not null && !File.Exists(explicitSettings))
+    {
+        throw new ConfigurationException($"{Path.GetFullPath(explicitSettings)}: the settings file given with --settings does not exist.");
+    }
+    var hostJsonPath = builder.Configuration["host-json"] ?? Path.Combine(AppContext.BaseDirectory, "host.json");
+
+    // local.settings.json Values first, then environment variables and the command line override them.
+    var sources = builder.Configuration.Sources.ToList();
+    builder.Configuration.Sources.Clear();
+    builder.Configuration.AddLocalSettings(settingsPath);
+    foreach (var source in sources)
+    {
+        builder.Configuration.Sources.Add(source);
+    }
+
+    if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
+    {
+        builder.WebHost.UseUrls("http://127.0.0.1:7071");
+    }
+
+    var host = HostJson.Load(hostJsonPath);
+    catalog = FunctionCatalog.Discover(typeof(SyncHub.Functions.ConnectionFunctions).Assembly);
+    builder.Services.AddSyncHub(builder.Configuration);
+    builder.Services.AddSingleton(host);
+    builder.Services.AddSingleton(catalog);
+    builder.Services.AddSingleton<FunctionInvoker>();
+    builder.Services.AddHostedService<TimerTriggerService>();
+    builder.Services.AddHostedService<QueueTriggerService>();
+
+    app = builder.Build();
+    app.UseServerErrorEnvelope();
+    app.MapHttpTriggers(catalog, host);
+    app.MapFallback(ErrorResponses.NotFoundAsync);
+}
+catch (ConfigurationException e)
+{
+    // An invalid nango.yaml or setting: say which file/line or setting, without a stack trace.
+    Console.Error.WriteLine($"LocalHost cannot start: {e.Message}");
+    return 1;
 }
 
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
-{
-    builder.WebHost.UseUrls("http://127.0.0.1:7071");
-}
-
-var host = HostJson.Load(hostJsonPath);
-var catalog = FunctionCatalog.Discover(typeof(SyncHub.Functions.ConnectionFunctions).Assembly);
-builder.Services.AddSyncHub(builder.Configuration);
-builder.Services.AddSingleton(host);
-builder.Services.AddSingleton(catalog);
-builder.Services.AddSingleton<FunctionInvoker>();
-builder.Services.AddHostedService<TimerTriggerService>();
-builder.Services.AddHostedService<QueueTriggerService>();
-
-var app = builder.Build();
-app.MapHttpTriggers(catalog, host);
-app.MapFallback(NotFound.WriteAsync);
 app.Lifetime.ApplicationStarted.Register(() =>
     app.Logger.LogInformation("LocalHost serving {Count} HTTP functions on {Urls}", catalog.Http.Count, string.Join(", ", app.Urls)));
-app.Run();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e)
+{
+    // Typically the port is taken.
+    Console.Error.WriteLine($"LocalHost cannot start: {e.Message}");
+    return 1;
+}
+return 0;
 
 /// <summary>Exposed for tests that start LocalHost in-process.</summary>
 public partial class Program;

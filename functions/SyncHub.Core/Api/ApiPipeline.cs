@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace SyncHub.Core.Api;
 
@@ -25,6 +26,15 @@ public sealed class ApiPipeline(SecretKeyAuthenticator authenticator, ILogger<Ap
             logger.LogInformation("{Method} {Path} answered {Status} {Code}", request.Method, request.Path.Value, e.Status, e.Code);
             return ErrorEnvelope.Result(e);
         }
+        catch (BadHttpRequestException e)
+        {
+            // The server refused to read the request (too large, malformed framing): the client's fault, not ours.
+            var error = e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? new ApiException(413, "payload_too_large", "The request body is too large.")
+                : new ApiException(400, "invalid_body", "The request body could not be read.");
+            logger.LogInformation("{Method} {Path} answered {Status} {Code}", request.Method, request.Path.Value, error.Status, error.Code);
+            return ErrorEnvelope.Result(error);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested || request.HttpContext.RequestAborted.IsCancellationRequested)
         {
             return Results.Empty;
@@ -47,7 +57,9 @@ public sealed class ApiPipeline(SecretKeyAuthenticator authenticator, ILogger<Ap
         {
             return;
         }
-        if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        // application/json with any parameters (charset); not application/jsonp, text/json or a form.
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {
             throw new ApiException(415, "invalid_content_type", "The request body must be sent with Content-Type: application/json.");
         }

@@ -18,7 +18,8 @@ public sealed class QueryInput
         {
             if (!allowed.Contains(key, StringComparer.Ordinal))
             {
-                validation.Add("unrecognized_keys", $"unknown query parameter '{key}'; expected one of: {string.Join(", ", allowed)}", key);
+                var expected = allowed.Count == 0 ? "this endpoint takes no query parameters" : $"expected one of: {string.Join(", ", allowed)}";
+                validation.Add("unrecognized_keys", $"unknown query parameter '{key}'; {expected}", key);
             }
         }
     }

@@ -16,7 +16,7 @@ public sealed partial class SecretKeyAuthenticator(IOptions<SyncHubOptions> opti
         .Select(k => Encoding.ASCII.GetBytes(k))
         .ToArray();
 
-    [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z", RegexOptions.IgnoreCase)]
     public static partial Regex UuidV4();
 
     public void Authenticate(string? authorization)
@@ -26,11 +26,11 @@ public sealed partial class SecretKeyAuthenticator(IOptions<SyncHubOptions> opti
             throw new ApiException(401, "missing_auth_header", "Authentication failed: the Authorization header is missing.");
         }
         const string scheme = "Bearer ";
-        if (!authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length == scheme.Length)
+        var token = authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? authorization[scheme.Length..].Trim() : "";
+        if (token.Length == 0)
         {
             throw new ApiException(401, "malformed_auth_header", "Authentication failed: the Authorization header must be 'Bearer <secret-key>'.");
         }
-        var token = authorization[scheme.Length..].Trim();
         if (!UuidV4().IsMatch(token))
         {
             throw new ApiException(401, "invalid_secret_key_format", "Authentication failed: the secret key must be a UUID v4.");

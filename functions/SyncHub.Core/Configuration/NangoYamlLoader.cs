@@ -6,7 +6,10 @@ using YamlDotNet.RepresentationModel;
 
 namespace SyncHub.Core.Configuration;
 
-/// <summary>An invalid configuration file: the message names the file, the line and the problem.</summary>
+/// <summary>
+/// An invalid configuration: for a file, the message names the file, the line and the problem; for a setting, the
+/// setting's name and the problem, never its value.
+/// </summary>
 public sealed class ConfigurationException(string message) : Exception(message);
 
 /// <summary>
@@ -32,13 +35,28 @@ public static class NangoYamlLoader
     public static IntegrationCatalog Parse(string yaml, string path)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
-            throw new ConfigurationException($"{path}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.InnerException?.Message ?? e.Message}");
+            var (line, column) = (e.Start.Line, e.Start.Column);
+            if (line <= 1 && column <= 1 && e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && FirstTabIndentedLine(yaml) is { } tabLine)
+            {
+                // YamlDotNet reports a tab used as indentation at 1:1; point at the offending line instead.
+                (line, column) = (tabLine, 1);
+            }
+            throw new ConfigurationException($"{path}:{line}:{column}: invalid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or NullReferenceException)
+        {
+            // YamlDotNet fails this way when the file ends inside an unclosed flow collection or quote: report where
+            // the construct being parsed started.
+            var mark = parser.Current?.Start;
+            throw new ConfigurationException(
+                $"{path}:{Math.Max(mark?.Line ?? 1, 1)}:{Math.Max(mark?.Column ?? 1, 1)}: invalid YAML: the file ends inside what starts here (an unclosed bracket or quote?).");
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
@@ -52,9 +70,27 @@ public static class NangoYamlLoader
         {
             var key = reader.Scalar(keyNode);
             reader.Name(keyNode, key, Names.ProviderConfigKey(), "integration key");
+            if (integrations.Any(i => i.Key == key))
+            {
+                throw reader.Error(keyNode, $"integration '{key}' is declared twice.");
+            }
             integrations.Add(ReadIntegration(reader, key, value));
         }
         return new IntegrationCatalog(integrations, path);
+    }
+
+    private static int? FirstTabIndentedLine(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indentation = lines[i][..(lines[i].Length - lines[i].TrimStart(' ', '\t').Length)];
+            if (indentation.Contains('\t'))
+            {
+                return i + 1;
+            }
+        }
+        return null;
     }
 
     private static IntegrationDefinition ReadIntegration(Reader reader, string key, YamlNode node)
@@ -80,19 +116,23 @@ public static class NangoYamlLoader
             {
                 var name = reader.Scalar(nameNode);
                 reader.Name(nameNode, name, Names.SyncName(), "sync name");
-                syncs.Add(ReadSync(reader, key, name, syncNode));
+                if (syncs.Any(s => s.Name == name))
+                {
+                    throw reader.Error(nameNode, $"sync '{key}.{name}' is declared twice.");
+                }
+                syncs.Add(ReadSync(reader, key, name, nameNode, syncNode));
             }
         }
         return new IntegrationDefinition(key, provider, displayName, baseUrl, syncs);
     }
 
-    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode node)
+    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode nameNode, YamlNode node)
     {
         var where = $"sync '{integration}.{name}'";
         var mapping = reader.AsMapping(node, where);
         reader.OnlyKeys(mapping, SyncKeys, where);
 
-        var runsText = reader.String(mapping, "runs") ?? throw reader.Error(mapping, $"{where} needs 'runs' (e.g. 'every 30 minutes').");
+        var runsText = reader.String(mapping, "runs") ?? throw reader.Error(nameNode, $"{where} needs 'runs' (e.g. 'every 30 minutes').");
         if (!Frequency.TryParse(runsText, out var runs, out var problem))
         {
             throw reader.Error(mapping.Children[new YamlScalarNode("runs")], $"{where}: runs: {problem}");
@@ -101,7 +141,7 @@ public static class NangoYamlLoader
         var models = new List<string>();
         if (!mapping.Children.TryGetValue(new YamlScalarNode("output"), out var output))
         {
-            throw reader.Error(mapping, $"{where} needs 'output' (one model name or a list).");
+            throw reader.Error(nameNode, $"{where} needs 'output' (one model name or a list).");
         }
         IEnumerable<YamlNode> outputs = output is YamlSequenceNode sequence ? sequence.Children : [output];
         foreach (var modelNode in outputs)

@@ -23,7 +23,7 @@ public sealed class SyncHubOptions
     public Dictionary<string, string> EnvironmentVariables { get; set; } = new(StringComparer.Ordinal);
 
     public IReadOnlyList<string> ParsedSecretKeys() =>
-        SecretKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        (SecretKeys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(k => k.ToLowerInvariant())
             .ToArray();
 
@@ -48,7 +48,7 @@ public sealed class SyncHubOptions
         byte[]? key = null;
         try
         {
-            key = Convert.FromBase64String(EncryptionKey);
+            key = Convert.FromBase64String(EncryptionKey ?? "");
         }
         catch (FormatException)
         {

@@ -23,7 +23,7 @@ public static class SyncHubServices
         var problems = options.Problems().ToList();
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException("SyncHub cannot start: " + string.Join(" ", problems));
+            throw new ConfigurationException("SyncHub cannot start: " + string.Join(" ", problems));
         }
         var catalog = NangoYamlLoader.Load(options.ResolvedConfigPath());
 

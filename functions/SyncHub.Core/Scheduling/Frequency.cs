@@ -11,7 +11,7 @@ public sealed partial record Frequency(TimeSpan Interval, string Text)
 {
     public static readonly TimeSpan Minimum = TimeSpan.FromSeconds(30);
 
-    [GeneratedRegex(@"^(every )?(([0-9]+)?\s?(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)|(month|week|half day|half hour|quarter hour))$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(every )?(([0-9]+)?\s?(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)|(month|week|half day|half hour|quarter hour))\z", RegexOptions.IgnoreCase)]
     private static partial Regex Grammar();
 
     public static bool TryParse(string? text, out Frequency frequency, out string error)
