@@ -1,8 +1,8 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
-using SyncHub.Core.Hosting;
+using SyncHub.Functions;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddSyncHub(builder.Configuration);
+builder.Services.AddFunctionApp(builder.Configuration);
 builder.Build().Run();

@@ -22,15 +22,12 @@ public static class LocalSettings
         return builder.AddInMemoryCollection(values);
     }
 
-    /// <summary>Resolves <c>%NAME%</c> in a trigger attribute from settings, as the host does.</summary>
-    public static string Resolve(IConfiguration configuration, string value)
-    {
-        if (value.Length > 2 && value[0] == '%' && value[^1] == '%')
+    /// <summary>Resolves each <c>%NAME%</c> in a trigger attribute (e.g. <c>%Queue%-poison</c>) from settings, as the host does.</summary>
+    public static string Resolve(IConfiguration configuration, string value) =>
+        System.Text.RegularExpressions.Regex.Replace(value, "%([^%]+)%", match =>
         {
-            var name = value[1..^1];
+            var name = match.Groups[1].Value;
             return configuration[name.Replace("__", ConfigurationPath.KeyDelimiter)]
                 ?? throw new InvalidOperationException($"The setting '{name}' used by a trigger attribute is not set.");
-        }
-        return value;
-    }
+        });
 }

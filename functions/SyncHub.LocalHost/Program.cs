@@ -1,5 +1,5 @@
 using SyncHub.Core.Configuration;
-using SyncHub.Core.Hosting;
+using SyncHub.Functions;
 using SyncHub.LocalHost;
 
 // LocalHost: runs the function app's own trigger classes without Azure Functions Core Tools (see DESIGN.md).
@@ -32,7 +32,7 @@ try
 
     var host = HostJson.Load(hostJsonPath);
     catalog = FunctionCatalog.Discover(typeof(SyncHub.Functions.ConnectionFunctions).Assembly);
-    builder.Services.AddSyncHub(builder.Configuration);
+    builder.Services.AddFunctionApp(builder.Configuration);
     builder.Services.AddSingleton(host);
     builder.Services.AddSingleton(catalog);
     builder.Services.AddSingleton<FunctionInvoker>();

@@ -103,7 +103,8 @@ var appSettings = [
   { name: 'SyncHubStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
   { name: 'SyncHub__SecretKeys', value: '@Microsoft.KeyVault(SecretUri=${vault::secretKeySecret.properties.secretUri}/)' }
   { name: 'SyncHub__EncryptionKey', value: '@Microsoft.KeyVault(SecretUri=${vault::encryptionKeySecret.properties.secretUri}/)' }
-  { name: 'SyncHub__SchedulerCron', value: schedulerCron }
+  { name: 'SyncHubSchedulerCron', value: schedulerCron }
+  { name: 'SyncHubRunQueue', value: 'sync-runs' }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
 ]

@@ -19,7 +19,8 @@ public class MainTemplateTests
         "SyncHubStorage__queueServiceUri",
         "SyncHub__SecretKeys",
         "SyncHub__EncryptionKey",
-        "SyncHub__SchedulerCron",
+        "SyncHubSchedulerCron",
+        "SyncHubRunQueue",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     ];
@@ -74,7 +75,7 @@ public class MainTemplateTests
 
         Assert.Equal("managedidentity", (string?)settings["AzureWebJobsStorage__credential"]);
         Assert.Equal("managedidentity", (string?)settings["SyncHubStorage__credential"]);
-        Assert.Equal("*/30 * * * * *", (string?)settings["SyncHub__SchedulerCron"]);
+        Assert.Equal("*/30 * * * * *", (string?)settings["SyncHubSchedulerCron"]);
         foreach (var name in new[] { "AzureWebJobsStorage__clientId", "SyncHubStorage__clientId" })
         {
             Assert.Equal("[reference('identity').clientId]", (string?)settings[name]);

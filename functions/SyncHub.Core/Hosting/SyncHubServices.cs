@@ -6,6 +6,8 @@ using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
 using SyncHub.Core.Records;
+using SyncHub.Core.Scheduling;
+using SyncHub.Core.Sdk;
 using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Hosting;
@@ -48,6 +50,22 @@ public static class SyncHubServices
         services.AddSingleton<RecordPruner>();
         services.AddSingleton<RecordsEndpoints>();
         services.AddSingleton<IConnectionLifecycle, RecordsLifecycle>();
+
+        services.Configure<SchedulingOptions>(o =>
+        {
+            configuration.GetSection(SchedulingOptions.Section).Bind(o);
+            o.RunQueue = configuration[SchedulingOptions.RunQueueSetting] is { Length: > 0 } queue ? queue : o.RunQueue;
+        });
+        services.AddSyncProxy();
+        services.AddSingleton<ScheduleStore>();
+        services.AddSingleton<DueRuns>();
+        services.AddSingleton<SyncRunQueue>();
+        services.AddSingleton<RunSeenStore>();
+        services.AddSingleton<SyncSchedules>();
+        services.AddSingleton<Scheduler>();
+        services.AddSingleton<SyncRunner>();
+        services.AddSingleton<SyncEndpoints>();
+        services.AddSingleton<IConnectionLifecycle, SchedulingLifecycle>();
         return services;
     }
 }

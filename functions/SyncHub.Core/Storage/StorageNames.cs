@@ -9,9 +9,11 @@ public static class StorageNames
     public const string ConnectionsTable = "connections";
     public const string RecordSetsTable = "recordsets";
     public const string SchedulesTable = "schedules";
+    public const string DueRunsTable = "dueruns";
+    public const string RunSeenTable = "runseen";
 
     public const string SyncRunsQueue = "sync-runs";
 
-    public static IReadOnlyList<string> FixedTables { get; } = [ConnectionsTable, RecordSetsTable, SchedulesTable];
+    public static IReadOnlyList<string> FixedTables { get; } = [ConnectionsTable, RecordSetsTable, SchedulesTable, DueRunsTable, RunSeenTable];
     public static IReadOnlyList<string> Queues { get; } = [SyncRunsQueue, SyncRunsQueue + "-poison"];
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using SyncHub.Core.Hosting;
+using SyncHub.Functions;
 
 namespace SyncHub.Tests.Infrastructure;
 
@@ -28,6 +28,8 @@ public static class TestEnvironment
         ["SyncHub:ConfigPath"] = configPath ?? SampleConfigPath,
         ["SyncHub:EnvironmentVariables:GREETING"] = "hello",
         ["SyncHub:EnvironmentVariables:API_BASE"] = "https://example.test/v1?x=1&y=2",
+        // A run queue (and due-index partition) of its own, so no other test or LocalHost runs this graph's syncs.
+        ["SyncHubRunQueue"] = "test-runs-" + Guid.NewGuid().ToString("N")[..16],
     };
 
     public static IConfiguration Configuration(IDictionary<string, string?>? overrides = null)
@@ -45,7 +47,7 @@ public static class TestEnvironment
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddSyncHub(Configuration(overrides));
+        services.AddFunctionApp(Configuration(overrides));
         return services.BuildServiceProvider();
     }
 

@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using SyncHub.Core.Records;
+using SyncHub.Core.Sdk;
+
+namespace SyncHub.Core.Scheduling;
+
+/// <summary>A run lost its lease (another invocation took it over): it must stop writing.</summary>
+public sealed class LeaseLostException(string message) : OperationCanceledException(message);
+
+/// <summary>
+/// Where one run's writes go: a record writer session per model (opened on first use and kept for the run), the
+/// per-model counts, the ids seen (for delete detection), and the checkpoint, saved only while the run holds its lease.
+/// </summary>
+internal sealed class RunOutput(
+    Schedule schedule,
+    IReadOnlyList<string> models,
+    bool trackSeen,
+    RecordWriter writer,
+    ScheduleStore store,
+    ILogger logger) : ISyncRunOutput
+{
+    /// <summary>The schedules table stores the checkpoint in one string property (64 KiB of UTF-16).</summary>
+    public const int MaxCheckpointChars = 30_000;
+
+    private readonly Dictionary<string, RecordWriteSession> _sessions = [];
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public Dictionary<string, ModelCounts> Counts { get; } = new(schedule.RunCounts);
+    public Dictionary<string, HashSet<string>> Seen { get; } = [];
+
+    public Task<BatchResult> SaveAsync(string model, IReadOnlyList<JsonObject> records, CancellationToken ct) =>
+        WriteAsync(model, records, (s, r, t) => s.SaveAsync(r, t), ct);
+
+    public Task<BatchResult> UpdateAsync(string model, IReadOnlyList<JsonObject> records, CancellationToken ct) =>
+        WriteAsync(model, records, (s, r, t) => s.UpdateAsync(r, t), ct);
+
+    public Task<BatchResult> DeleteAsync(string model, IReadOnlyList<JsonObject> records, CancellationToken ct) =>
+        WriteAsync(model, records, (s, r, t) => s.DeleteAsync(r, t), ct);
+
+    public async Task SaveCheckpointAsync(JsonObject? checkpoint, CancellationToken ct)
+    {
+        var json = checkpoint?.ToJsonString();
+        if (json is { Length: > MaxCheckpointChars })
+        {
+            throw new ArgumentException($"The checkpoint is {json.Length} characters of JSON; the limit is {MaxCheckpointChars}.", nameof(checkpoint));
+        }
+        ct.ThrowIfCancellationRequested();
+        var saved = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running ? s with { Checkpoint = json } : null, ct);
+        if (saved is null)
+        {
+            throw new LeaseLostException($"Run {schedule.RunId} of {schedule.Key} no longer holds its lease; its checkpoint was not saved.");
+        }
+    }
+
+    public async Task<RecordWriteSession> SessionAsync(string model, CancellationToken ct)
+    {
+        if (!_sessions.TryGetValue(model, out var session))
+        {
+            session = await writer.OpenAsync(new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant), ct);
+            _sessions[model] = session;
+        }
+        return session;
+    }
+
+    public void Add(string model, ModelCounts counts) =>
+        Counts[model] = Counts.TryGetValue(model, out var existing) ? existing.Plus(counts) : counts;
+
+    private async Task<BatchResult> WriteAsync(
+        string model, IReadOnlyList<JsonObject> records, Func<RecordWriteSession, IReadOnlyList<JsonObject>, CancellationToken, Task<BatchResult>> write, CancellationToken ct)
+    {
+        if (!models.Contains(model, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"This sync writes {string.Join(", ", models)} (nango.yaml output), not '{model}'.", nameof(model));
+        }
+        ct.ThrowIfCancellationRequested();
+        // Writes of one run are serialized: a session is single-writer, and counts must add up.
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var session = await SessionAsync(model, ct);
+            var result = await write(session, records, ct);
+            Add(model, new ModelCounts(result.Added, result.Updated, result.Deleted));
+            if (trackSeen)
+            {
+                if (!Seen.TryGetValue(model, out var seen))
+                {
+                    Seen[model] = seen = new HashSet<string>(StringComparer.Ordinal);
+                }
+                foreach (var record in records)
+                {
+                    if (record is not null && RecordPayload.TryGetId(record, out var id, out _))
+                    {
+                        seen.Add(id);
+                    }
+                }
+            }
+            if (result.Rejected.Count > 0)
+            {
+                // Ids and reasons only: payloads never go to logs.
+                logger.LogWarning("Sync {Sync} run {RunId}: {Count} {Model} records rejected: {Reasons}", schedule.Key, schedule.RunId,
+                    result.Rejected.Count, model, string.Join("; ", result.Rejected.Take(10).Select(r => $"{r.Id ?? "#" + r.Index}: {r.Reason}")));
+            }
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

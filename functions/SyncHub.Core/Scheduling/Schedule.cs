@@ -1,0 +1,132 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+
+namespace SyncHub.Core.Scheduling;
+
+public static class ScheduleStates
+{
+    public const string Started = "STARTED";
+    public const string Paused = "PAUSED";
+}
+
+public static class RunStates
+{
+    public const string Idle = "IDLE";
+    public const string Running = "RUNNING";
+
+    /// <summary>Between two invocations of one run: the time budget ran out and a continuation is queued.</summary>
+    public const string Continuing = "CONTINUING";
+}
+
+/// <summary>
+/// One row of the <c>schedules</c> table: a sync's state (started or paused), its timing, the run in progress (if any,
+/// with its lease), a coalesced pending trigger, and the outcome of the last run. Every change is ETag-conditional.
+/// </summary>
+public sealed record Schedule
+{
+    public required SyncKey Key { get; init; }
+    public required string Id { get; init; }
+    public string State { get; init; } = ScheduleStates.Paused;
+
+    /// <summary>The connection's own frequency (update-connection-frequency), or null for the config's.</summary>
+    public string? FrequencyOverride { get; init; }
+
+    /// <summary>The frequency grid's origin: runs fall on Anchor + k × interval.</summary>
+    public long Anchor { get; init; }
+    public long NextRunAt { get; init; }
+
+    public string RunState { get; init; } = RunStates.Idle;
+    public string? RunId { get; init; }
+    public long LeaseUntil { get; init; }
+    public long RunStartedAt { get; init; }
+    public Dictionary<string, ModelCounts> RunCounts { get; init; } = [];
+
+    /// <summary>The run was taken over after a crash: what it saw is unknown, so it must not infer deletions.</summary>
+    public bool DeletesUnsafe { get; init; }
+
+    /// <summary>The run must empty its models' records before it starts (reset + emptyCache).</summary>
+    public bool EmptyCacheDue { get; init; }
+
+    public bool TriggerPending { get; init; }
+    public bool ResetPending { get; init; }
+    public bool EmptyCachePending { get; init; }
+
+    public string? Checkpoint { get; init; }
+    public long LastSyncDate { get; init; }
+
+    /// <summary>SUCCESS or ERROR of the last finished run; null before any.</summary>
+    public string? LastStatus { get; init; }
+    public string? LastError { get; init; }
+    public long FinishedAt { get; init; }
+    public Dictionary<string, ModelCounts> LastResult { get; init; } = [];
+    public int Successes { get; init; }
+
+    public ETag ETag { get; init; }
+
+    public bool IsRunning(long now) => RunState != RunStates.Idle && LeaseUntil > now;
+
+    public JsonObject? CheckpointObject => Checkpoint is null ? null : JsonNode.Parse(Checkpoint) as JsonObject;
+
+    public TableEntity ToEntity() => new(Key.PartitionKey, Key.RowKey)
+    {
+        ["Id"] = Id,
+        ["Integration"] = Key.Integration,
+        ["ConnectionId"] = Key.ConnectionId,
+        ["Sync"] = Key.Sync,
+        ["Variant"] = Key.Variant,
+        ["State"] = State,
+        ["FrequencyOverride"] = FrequencyOverride,
+        ["Anchor"] = Anchor,
+        ["NextRunAt"] = NextRunAt,
+        ["RunState"] = RunState,
+        ["RunId"] = RunId,
+        ["LeaseUntil"] = LeaseUntil,
+        ["RunStartedAt"] = RunStartedAt,
+        ["RunCounts"] = JsonSerializer.Serialize(RunCounts, SchedulingJson.Default.DictionaryStringModelCounts),
+        ["DeletesUnsafe"] = DeletesUnsafe,
+        ["EmptyCacheDue"] = EmptyCacheDue,
+        ["TriggerPending"] = TriggerPending,
+        ["ResetPending"] = ResetPending,
+        ["EmptyCachePending"] = EmptyCachePending,
+        ["Checkpoint"] = Checkpoint,
+        ["LastSyncDate"] = LastSyncDate,
+        ["LastStatus"] = LastStatus,
+        ["LastError"] = LastError,
+        ["FinishedAt"] = FinishedAt,
+        ["LastResult"] = JsonSerializer.Serialize(LastResult, SchedulingJson.Default.DictionaryStringModelCounts),
+        ["Successes"] = Successes,
+    };
+
+    public static Schedule FromEntity(TableEntity e) => new()
+    {
+        Key = new SyncKey(e.GetString("Integration"), e.GetString("ConnectionId"), e.GetString("Sync"), e.GetString("Variant")),
+        Id = e.GetString("Id"),
+        State = e.GetString("State") ?? ScheduleStates.Paused,
+        FrequencyOverride = e.GetString("FrequencyOverride"),
+        Anchor = e.GetInt64("Anchor") ?? 0,
+        NextRunAt = e.GetInt64("NextRunAt") ?? 0,
+        RunState = e.GetString("RunState") ?? RunStates.Idle,
+        RunId = e.GetString("RunId"),
+        LeaseUntil = e.GetInt64("LeaseUntil") ?? 0,
+        RunStartedAt = e.GetInt64("RunStartedAt") ?? 0,
+        RunCounts = Counts(e.GetString("RunCounts")),
+        DeletesUnsafe = e.GetBoolean("DeletesUnsafe") ?? false,
+        EmptyCacheDue = e.GetBoolean("EmptyCacheDue") ?? false,
+        TriggerPending = e.GetBoolean("TriggerPending") ?? false,
+        ResetPending = e.GetBoolean("ResetPending") ?? false,
+        EmptyCachePending = e.GetBoolean("EmptyCachePending") ?? false,
+        Checkpoint = e.GetString("Checkpoint"),
+        LastSyncDate = e.GetInt64("LastSyncDate") ?? 0,
+        LastStatus = e.GetString("LastStatus"),
+        LastError = e.GetString("LastError"),
+        FinishedAt = e.GetInt64("FinishedAt") ?? 0,
+        LastResult = Counts(e.GetString("LastResult")),
+        Successes = e.GetInt32("Successes") ?? 0,
+        ETag = e.ETag,
+    };
+
+    private static Dictionary<string, ModelCounts> Counts(string? json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, SchedulingJson.Default.DictionaryStringModelCounts) ?? [];
+}

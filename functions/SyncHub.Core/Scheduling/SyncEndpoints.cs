@@ -1,0 +1,381 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using SyncHub.Core.Api;
+using SyncHub.Core.Configuration;
+using SyncHub.Core.Connections;
+using SyncHub.Core.Records;
+
+namespace SyncHub.Core.Scheduling;
+
+/// <summary>
+/// The sync control API (API.md "Sync execution" and "Sync variants"): trigger, start, pause, status, frequency, and
+/// variant create/delete. Validation first (400), then integration (400 <c>unknown_provider_config</c>), sync names
+/// (400 <c>unknown_sync</c>), and connection (404 <c>unknown_connection</c>).
+/// </summary>
+public sealed class SyncEndpoints(
+    IntegrationCatalog catalog,
+    ConnectionStore connections,
+    ScheduleStore store,
+    SyncSchedules schedules,
+    RecordReader records,
+    RecordSetStore recordSets,
+    TimeProvider clock)
+{
+    public const int MaxVariantsPerSync = 100;
+
+    private static readonly string[] ControlKeys = ["provider_config_key", "syncs", "connection_id"];
+
+    public async Task<IResult> TriggerAsync(ApiRequest request, CancellationToken ct)
+    {
+        var body = await request.JsonObjectAsync(ct);
+        var validation = Validation.Body();
+        var input = new BodyInput(body, validation, [.. ControlKeys, "opts", "sync_mode"]);
+        var (integrationKey, requested, connectionId) = ReadControl(input);
+        var reset = false;
+        var emptyCache = false;
+        if (input.Object("opts", required: false) is { } opts)
+        {
+            var options = new BodyInput(opts, validation, ["reset", "emptyCache"], "opts");
+            reset = options.Boolean("reset") ?? false;
+            emptyCache = options.Boolean("emptyCache") ?? false;
+            if (emptyCache && !reset)
+            {
+                validation.Add("invalid_type", "emptyCache deletes the cached records and needs reset: true as well", "opts", "emptyCache");
+            }
+        }
+        // The Node client's legacy form: triggerSync(key, syncs, id, 'full_refresh' | true).
+        switch (input.String("sync_mode", required: false))
+        {
+            case null or "incremental":
+                break;
+            case "full_refresh":
+                reset = true;
+                break;
+            case "full_refresh_and_clear_cache":
+                (reset, emptyCache) = (true, true);
+                break;
+            default:
+                validation.Add("invalid_enum_value", "must be incremental, full_refresh or full_refresh_and_clear_cache", "sync_mode");
+                break;
+        }
+        validation.ThrowIfInvalid();
+        foreach (var schedule in await ResolveAsync(integrationKey!, requested!, connectionId, ct))
+        {
+            await schedules.TriggerAsync(schedule.Key, reset, emptyCache, ct);
+        }
+        return ApiResults.EmptyOk();
+    }
+
+    public async Task<IResult> StartAsync(ApiRequest request, CancellationToken ct)
+    {
+        foreach (var schedule in await ReadAndResolveAsync(request, ct))
+        {
+            await schedules.StartAsync(schedule.Key, ct);
+        }
+        return ApiResults.EmptyOk();
+    }
+
+    public async Task<IResult> PauseAsync(ApiRequest request, CancellationToken ct)
+    {
+        foreach (var schedule in await ReadAndResolveAsync(request, ct))
+        {
+            await schedules.PauseAsync(schedule.Key, ct);
+        }
+        return ApiResults.EmptyOk();
+    }
+
+    public async Task<IResult> StatusAsync(ApiRequest request, CancellationToken ct)
+    {
+        var validation = Validation.Query();
+        var query = request.Query(validation, "provider_config_key", "syncs", "connection_id");
+        var integrationKey = query.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
+        var syncsText = query.Required("syncs");
+        var connectionId = query.Name("connection_id", Names.ConnectionId(), "connection id", required: false);
+        List<SyncSelector>? requested = null;
+        if (syncsText is not null && syncsText != "*")
+        {
+            requested = [];
+            foreach (var part in syncsText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (SyncSelector.Parse(part, validation, "syncs") is { } selector)
+                {
+                    requested.Add(selector);
+                }
+            }
+            if (requested.Count == 0)
+            {
+                validation.Add("too_small", "name at least one sync, or * for all", "syncs");
+            }
+        }
+        validation.ThrowIfInvalid();
+
+        var integration = catalog.Find(integrationKey!) ?? throw ApiException.UnknownProviderConfig(integrationKey!);
+        // Unknown names in an explicit list are skipped (API.md), so no unknown_sync here.
+        var list = await SchedulesAsync(integration, requested ?? [], connectionId, ct, skipUnknown: true);
+        var now = clock.GetUtcNow().UtcTicks;
+        var result = new JsonArray();
+        foreach (var schedule in list)
+        {
+            result.Add(await StatusOfAsync(integration, schedule, now, ct));
+        }
+        return ApiResults.Json(new JsonObject { ["syncs"] = result });
+    }
+
+    public async Task<IResult> UpdateFrequencyAsync(ApiRequest request, CancellationToken ct)
+    {
+        var body = await request.JsonObjectAsync(ct);
+        var validation = Validation.Body();
+        var input = new BodyInput(body, validation, ["provider_config_key", "connection_id", "sync_name", "sync_variant", "frequency"]);
+        var integrationKey = input.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
+        var connectionId = input.Name("connection_id", Names.ConnectionId(), "connection id", required: true);
+        var syncName = input.Name("sync_name", Names.SyncName(), "sync name", required: true);
+        var variant = input.Name("sync_variant", Names.SyncName(), "variant", required: false) ?? SyncKey.BaseVariant;
+        Frequency? frequency = null;
+        if (!input.Has("frequency"))
+        {
+            validation.Add("invalid_type", "is required (a frequency such as 'every 30 minutes', or null for the integration's default)", "frequency");
+        }
+        else if (input.Node("frequency") is not null && input.String("frequency", required: true, maxLength: 100) is { } text)
+        {
+            if (Frequency.TryParse(text, out var parsed, out var problem))
+            {
+                frequency = parsed;
+            }
+            else
+            {
+                validation.Add("invalid_string", problem, "frequency");
+            }
+        }
+        validation.ThrowIfInvalid();
+
+        var integration = catalog.Find(integrationKey!) ?? throw ApiException.UnknownProviderConfig(integrationKey!);
+        var sync = integration.FindSync(syncName!) ?? throw UnknownSync(integration, syncName!);
+        await RequireConnectionAsync(integration.Key, connectionId!, ct);
+        var updated = await schedules.SetFrequencyAsync(new SyncKey(integration.Key, connectionId!, sync.Name, variant), frequency, ct)
+            ?? throw ApiException.NotFound("not_found", $"Sync '{sync.Name}' has no variant '{variant}' for this connection.");
+        return ApiResults.Json(new JsonObject { ["frequency"] = schedules.FrequencyOf(updated).Text });
+    }
+
+    public async Task<IResult> CreateVariantAsync(ApiRequest request, CancellationToken ct)
+    {
+        var (integration, sync, variant, connectionId) = await ReadVariantAsync(request, ct);
+        var existing = await store.ListAsync(integration.Key, connectionId, ct);
+        var key = new SyncKey(integration.Key, connectionId, sync.Name, variant);
+        if (existing.Any(s => s.Key == key))
+        {
+            throw ApiException.BadRequest("sync_variant_already_exists", $"Sync '{sync.Name}' already has a variant '{variant}' for this connection.");
+        }
+        if (existing.Count(s => s.Key.Sync == sync.Name && s.Key.Variant != SyncKey.BaseVariant) >= MaxVariantsPerSync)
+        {
+            throw ApiException.BadRequest("resource_capped", $"Sync '{sync.Name}' already has {MaxVariantsPerSync} variants for this connection, the maximum.");
+        }
+        var (schedule, created) = await schedules.CreateAsync(key, ct);
+        if (!created)
+        {
+            throw ApiException.BadRequest("sync_variant_already_exists", $"Sync '{sync.Name}' already has a variant '{variant}' for this connection.");
+        }
+        return ApiResults.Json(new JsonObject { ["id"] = schedule.Id, ["name"] = sync.Name, ["variant"] = variant });
+    }
+
+    public async Task<IResult> DeleteVariantAsync(ApiRequest request, CancellationToken ct)
+    {
+        var (integration, sync, variant, connectionId) = await ReadVariantAsync(request, ct);
+        var schedule = await store.GetAsync(new SyncKey(integration.Key, connectionId, sync.Name, variant), ct)
+            ?? throw ApiException.NotFound("not_found", $"Sync '{sync.Name}' has no variant '{variant}' for this connection.");
+        await schedules.DeleteAsync(schedule, ct);
+        // Deleting the record sets makes the records vanish from the API at once; Azure reclaims the tables afterwards.
+        foreach (var set in await recordSets.ListAsync(integration.Key, connectionId, ct))
+        {
+            if (set.Partition.Variant == variant && sync.Models.Contains(set.Partition.Model))
+            {
+                await recordSets.DeleteAsync(set, ct);
+            }
+        }
+        return ApiResults.EmptyOk();
+    }
+
+    private async Task<(IntegrationDefinition Integration, SyncDefinition Sync, string Variant, string ConnectionId)> ReadVariantAsync(ApiRequest request, CancellationToken ct)
+    {
+        var uri = Validation.Uri();
+        var name = uri.Name(request.Route("name"), Names.SyncName(), "sync name", "name");
+        var variant = uri.Name(request.Route("variant"), Names.SyncName(), "variant", "variant");
+        uri.ThrowIfInvalid();
+        if (variant == SyncKey.BaseVariant)
+        {
+            throw ApiException.BadRequest("invalid_variant", "'base' is the sync itself, not a variant; choose another variant name.");
+        }
+        var body = await request.JsonObjectAsync(ct);
+        var validation = Validation.Body();
+        var input = new BodyInput(body, validation, ["provider_config_key", "connection_id"]);
+        var integrationKey = input.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
+        var connectionId = input.Name("connection_id", Names.ConnectionId(), "connection id", required: true);
+        validation.ThrowIfInvalid();
+        var integration = catalog.Find(integrationKey!) ?? throw ApiException.UnknownProviderConfig(integrationKey!);
+        var sync = integration.FindSync(name!) ?? throw UnknownSync(integration, name!);
+        await RequireConnectionAsync(integration.Key, connectionId!, ct);
+        return (integration, sync, variant!, connectionId!);
+    }
+
+    private async Task<IReadOnlyList<Schedule>> ReadAndResolveAsync(ApiRequest request, CancellationToken ct)
+    {
+        var body = await request.JsonObjectAsync(ct);
+        var validation = Validation.Body();
+        var (integrationKey, requested, connectionId) = ReadControl(new BodyInput(body, validation, ControlKeys));
+        validation.ThrowIfInvalid();
+        return await ResolveAsync(integrationKey!, requested!, connectionId, ct);
+    }
+
+    private static (string? Integration, List<SyncSelector>? Syncs, string? ConnectionId) ReadControl(BodyInput input)
+    {
+        var integration = input.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
+        var connectionId = input.Name("connection_id", Names.ConnectionId(), "connection id", required: false);
+        var syncs = new List<SyncSelector>();
+        var array = input.Array("syncs", required: false) ?? [];
+        if (array.Count > 1000)
+        {
+            input.Validation.Add("too_big", "at most 1000 syncs per request", "syncs");
+        }
+        for (var i = 0; i < array.Count && i < 1000; i++)
+        {
+            var path = i.ToString(CultureInfo.InvariantCulture);
+            switch (array[i])
+            {
+                case JsonValue value when value.TryGetValue<string>(out var text):
+                    if (SyncSelector.Parse(text, input.Validation, "syncs", path) is { } parsed)
+                    {
+                        syncs.Add(parsed);
+                    }
+                    break;
+                case JsonObject obj:
+                    var item = new BodyInput(obj, input.Validation, ["name", "variant"], "syncs", path);
+                    var name = item.Name("name", Names.SyncName(), "sync name", required: true);
+                    var variant = item.Name("variant", Names.SyncName(), "variant", required: false) ?? SyncKey.BaseVariant;
+                    if (name is not null)
+                    {
+                        syncs.Add(new SyncSelector(name, variant));
+                    }
+                    break;
+                default:
+                    input.Validation.Add("invalid_type", "each sync must be a name (\"issues\", \"issues::v1\") or { name, variant }", "syncs", path);
+                    break;
+            }
+        }
+        return (integration, syncs, connectionId);
+    }
+
+    /// <summary>The schedules a control request names (empty list = every sync and variant of the connections).</summary>
+    private async Task<IReadOnlyList<Schedule>> ResolveAsync(string integrationKey, List<SyncSelector> requested, string? connectionId, CancellationToken ct)
+    {
+        var integration = catalog.Find(integrationKey) ?? throw ApiException.UnknownProviderConfig(integrationKey);
+        var found = await SchedulesAsync(integration, requested, connectionId, ct, skipUnknown: false);
+        if (found.Count == 0 && requested.Count > 0)
+        {
+            throw ApiException.BadRequest("no_syncs_found", "None of the named syncs (and variants) exist for " +
+                (connectionId is null ? $"any connection of '{integration.Key}'." : "this connection."));
+        }
+        return found;
+    }
+
+    private async Task<IReadOnlyList<Schedule>> SchedulesAsync(IntegrationDefinition integration, List<SyncSelector> requested, string? connectionId, CancellationToken ct, bool skipUnknown)
+    {
+        if (!skipUnknown)
+        {
+            foreach (var selector in requested)
+            {
+                _ = integration.FindSync(selector.Name) ?? throw UnknownSync(integration, selector.Name);
+            }
+        }
+        IEnumerable<string> connectionIds;
+        if (connectionId is not null)
+        {
+            await RequireConnectionAsync(integration.Key, connectionId, ct);
+            connectionIds = [connectionId];
+        }
+        else
+        {
+            connectionIds = (await connections.ListAsync(null, [integration.Key], ct)).Select(c => c.ConnectionId);
+        }
+        var result = new List<Schedule>();
+        foreach (var id in connectionIds)
+        {
+            var all = await store.ListAsync(integration.Key, id, ct);
+            result.AddRange(requested.Count == 0
+                ? all.OrderBy(s => s.Key.Sync, StringComparer.Ordinal).ThenBy(s => s.Key.Variant == SyncKey.BaseVariant ? "" : s.Key.Variant, StringComparer.Ordinal)
+                : requested.Distinct().Select(r => all.FirstOrDefault(s => s.Key.Sync == r.Name && s.Key.Variant == r.Variant)).OfType<Schedule>());
+        }
+        return result;
+    }
+
+    private async Task RequireConnectionAsync(string integration, string connectionId, CancellationToken ct)
+    {
+        if (!await connections.ExistsAsync(integration, connectionId, ct))
+        {
+            throw ApiException.UnknownConnection(404);
+        }
+    }
+
+    private static ApiException UnknownSync(IntegrationDefinition integration, string name) =>
+        ApiException.BadRequest("unknown_sync", $"Integration '{integration.Key}' has no sync '{name}'; its syncs are: {string.Join(", ", integration.Syncs.Select(s => s.Name))}.");
+
+    private async Task<JsonObject> StatusOfAsync(IntegrationDefinition integration, Schedule s, long now, CancellationToken ct)
+    {
+        var definition = integration.FindSync(s.Key.Sync);
+        var running = s.IsRunning(now);
+        var status = running ? "RUNNING"
+            : s.State == ScheduleStates.Paused ? "PAUSED"
+            : s.LastStatus ?? "STOPPED";
+        var counts = new JsonObject();
+        foreach (var model in definition?.Models ?? [])
+        {
+            counts[model] = await records.CountAsync(new RecordPartition(s.Key.Integration, s.Key.ConnectionId, model, s.Key.Variant), ct);
+        }
+        var latest = new JsonObject();
+        foreach (var (model, c) in s.LastResult)
+        {
+            latest[model] = new JsonObject { ["added"] = c.Added, ["updated"] = c.Updated, ["deleted"] = c.Deleted };
+        }
+        var result = new JsonObject
+        {
+            ["id"] = s.Id,
+            ["connection_id"] = s.Key.ConnectionId,
+            ["name"] = s.Key.Sync,
+            ["variant"] = s.Key.Variant,
+            ["status"] = status,
+            ["type"] = s.LastSyncDate == 0 ? "INITIAL" : "INCREMENTAL",
+            ["frequency"] = schedules.FrequencyOf(s).Text,
+        };
+        if (s.FinishedAt > 0)
+        {
+            result["finishedAt"] = Timestamp(s.FinishedAt);
+        }
+        result["nextScheduledSyncAt"] = s.State == ScheduleStates.Paused || s.NextRunAt == 0 ? null : Timestamp(s.NextRunAt);
+        result["latestResult"] = latest;
+        result["recordCount"] = counts;
+        result["checkpoint"] = s.CheckpointObject;
+        if (status == "ERROR")
+        {
+            result["error"] = s.LastError;
+        }
+        return result;
+    }
+
+    private static string Timestamp(long ticks) => RecordTimestamps.Format(ticks);
+}
+
+/// <summary>A sync named in a request: <c>issues</c>, <c>issues::v1</c> or <c>{ name, variant }</c>.</summary>
+public sealed record SyncSelector(string Name, string Variant)
+{
+    public static SyncSelector? Parse(string text, Validation validation, params string[] path)
+    {
+        var parts = text.Split("::");
+        if (parts.Length > 2)
+        {
+            validation.Add("invalid_string", "must be a sync name, or name::variant", path);
+            return null;
+        }
+        var name = validation.Name(parts[0], Names.SyncName(), "sync name", path);
+        var variant = parts.Length == 2 ? validation.Name(parts[1], Names.SyncName(), "variant", path) : SyncKey.BaseVariant;
+        return name is null || variant is null ? null : new SyncSelector(name, variant);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SyncHub.Core.Scheduling;
+
+/// <summary>Why a run message was sent. The runner decides from the schedule row whether it still applies.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SyncRunKind>))]
+public enum SyncRunKind
+{
+    /// <summary>The scheduler found the schedule due.</summary>
+    Scheduled,
+
+    /// <summary>trigger/start asked for a run now (the schedule's pending-trigger flag says it is still owed).</summary>
+    Triggered,
+
+    /// <summary>A run that reached its time budget continues where its checkpoint left off.</summary>
+    Continuation,
+}
+
+/// <summary>A message on the <c>sync-runs</c> queue. Duplicates are harmless: the run lease admits one.</summary>
+public sealed record SyncRunMessage(
+    [property: JsonPropertyName("key")] SyncKey Key,
+    [property: JsonPropertyName("kind")] SyncRunKind Kind,
+    [property: JsonPropertyName("run_id")] string? RunId = null)
+{
+    public string ToJson() => JsonSerializer.Serialize(this, SchedulingJson.Default.SyncRunMessage);
+}
+
+[JsonSerializable(typeof(SyncRunMessage))]
+[JsonSerializable(typeof(Dictionary<string, ModelCounts>))]
+internal sealed partial class SchedulingJson : JsonSerializerContext;
+
+/// <summary>What a run did to one model.</summary>
+public sealed record ModelCounts(
+    [property: JsonPropertyName("added")] int Added,
+    [property: JsonPropertyName("updated")] int Updated,
+    [property: JsonPropertyName("deleted")] int Deleted)
+{
+    public ModelCounts Plus(ModelCounts other) => new(Added + other.Added, Updated + other.Updated, Deleted + other.Deleted);
+}

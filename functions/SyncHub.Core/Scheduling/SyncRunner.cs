@@ -1,0 +1,323 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SyncHub.Core.Configuration;
+using SyncHub.Core.Connections;
+using SyncHub.Core.Records;
+using SyncHub.Core.Sdk;
+using SyncHub.Core.Storage;
+
+namespace SyncHub.Core.Scheduling;
+
+/// <summary>
+/// Runs one message from <c>sync-runs</c>. The run lease on the schedule row (ETag-claimed, heartbeated) makes a sync
+/// single-run however many messages or hosts there are. A run stops at its time budget, keeps its checkpoint and
+/// continues in a new invocation; a crashed run is taken over when its lease expires; success and failure are
+/// recorded on the row, with the next run placed on the frequency grid.
+/// </summary>
+public sealed class SyncRunner(
+    ScheduleStore store,
+    SyncSchedules schedules,
+    DueRuns due,
+    SyncRunQueue queue,
+    RunSeenStore seenStore,
+    IntegrationCatalog catalog,
+    SyncCatalog syncs,
+    ConnectionStore connections,
+    RecordWriter writer,
+    RecordSetStore sets,
+    StorageClients storage,
+    SyncProxyFactory proxies,
+    IOptions<SyncHubOptions> hubOptions,
+    IOptions<SchedulingOptions> options,
+    TimeProvider clock,
+    IServiceProvider services,
+    ILoggerFactory loggers)
+{
+    private const int MaxErrorLength = 2000;
+    private readonly ILogger _logger = loggers.CreateLogger<SyncRunner>();
+
+    public async Task RunAsync(SyncRunMessage message, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcTicks;
+        var resumed = false;
+        Schedule? busy = null;
+        var claimed = await store.UpdateAsync(message.Key, s =>
+        {
+            busy = null;
+            var claim = RunClaim.Claim(s, message, now, options.Value.LeaseDuration, out resumed);
+            if (claim is null && s.RunState != RunStates.Idle && s.LeaseUntil > now)
+            {
+                busy = s;
+            }
+            return claim;
+        }, ct);
+        if (claimed is null)
+        {
+            if (busy is not null)
+            {
+                // Running elsewhere. If that run has crashed, only a message can notice: look again when its lease ends.
+                var wait = TimeSpan.FromTicks(busy.LeaseUntil - now) + TimeSpan.FromSeconds(2);
+                await queue.SendAsync(message with { Kind = SyncRunKind.Scheduled, RunId = null }, ct, wait > TimeSpan.FromDays(6) ? TimeSpan.FromDays(6) : wait);
+                _logger.LogDebug("Sync {Sync} is running elsewhere; checking again in {Wait}", message.Key, wait);
+            }
+            else
+            {
+                _logger.LogDebug("Nothing to run for {Sync} ({Kind} message)", message.Key, message.Kind);
+            }
+            return;
+        }
+        _logger.LogInformation("Sync {Sync} run {RunId} {How}", message.Key, claimed.RunId, resumed ? "resumed" : "started");
+        await ExecuteAsync(claimed, ct);
+    }
+
+    /// <summary>Records ERROR for a message that crashed the runner on every delivery (it reached the poison queue).</summary>
+    public async Task RecordPoisonedAsync(SyncRunMessage message, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcTicks;
+        _logger.LogError("Sync {Sync}: a run message failed on every delivery and was moved to the poison queue", message.Key);
+        var failed = await store.UpdateAsync(message.Key, s =>
+            s.RunState != RunStates.Idle && s.LeaseUntil > now ? null : s with
+            {
+                RunState = RunStates.Idle,
+                LeaseUntil = 0,
+                RunCounts = [],
+                LastStatus = "ERROR",
+                LastError = "The run failed repeatedly before the sync could start (see the logs); it was abandoned after the queue's maximum delivery count.",
+                FinishedAt = now,
+            }, ct);
+        if (failed is not null)
+        {
+            await ScheduleNextAsync(failed, ct);
+        }
+    }
+
+    private async Task ExecuteAsync(Schedule schedule, CancellationToken hostToken)
+    {
+        var key = schedule.Key;
+        using var leaseLost = new CancellationTokenSource();
+        using var budget = new CancellationTokenSource(options.Value.RunBudget, clock);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(hostToken, leaseLost.Token, budget.Token);
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(schedule, leaseLost, heartbeatStop.Token);
+        RunOutput? output = null;
+        try
+        {
+            var integration = catalog.Find(key.Integration) ?? throw new SyncConfigurationException($"Integration '{key.Integration}' is no longer configured.");
+            var definition = integration.FindSync(key.Sync) ?? throw new SyncConfigurationException($"Sync '{key.Sync}' is no longer configured for '{key.Integration}'.");
+            var connection = await connections.GetAsync(key.Integration, key.ConnectionId, run.Token);
+            var credentials = await connections.GetCredentialsAsync(key.Integration, key.ConnectionId, run.Token);
+            if (connection is null || credentials is null)
+            {
+                _logger.LogInformation("Sync {Sync}: the connection was deleted; the run is dropped", key);
+                await store.UpdateAsync(key, s => s.RunId == schedule.RunId ? s with { RunState = RunStates.Idle, LeaseUntil = 0 } : null, CancellationToken.None);
+                return;
+            }
+            if (schedule.EmptyCacheDue)
+            {
+                await EmptyCacheAsync(schedule, definition, run.Token);
+            }
+            var trackDeletes = definition is { Type: SyncType.Full, TrackDeletes: true };
+            output = new RunOutput(schedule, definition.Models, trackDeletes, writer, store, _logger);
+            if (trackDeletes && schedule.RunCounts.Count > 0 && !schedule.DeletesUnsafe)
+            {
+                foreach (var (model, ids) in await seenStore.LoadAsync(schedule.RunId!, run.Token))
+                {
+                    output.Seen[model] = ids;
+                }
+            }
+            using var proxy = proxies.Create(integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials);
+            var context = new SyncContext(key.Integration, key.ConnectionId, key.Sync, key.Variant, proxy,
+                connection.Metadata, hubOptions.Value.EnvironmentVariables,
+                schedule.LastSyncDate > 0 ? new DateTimeOffset(schedule.LastSyncDate, TimeSpan.Zero) : null,
+                schedule.CheckpointObject, output, loggers.CreateLogger($"SyncHub.Syncs.{key.Integration}.{key.Sync}"));
+
+            await syncs.Create(services, key.Integration, key.Sync).ExecuteAsync(context, run.Token);
+
+            if (trackDeletes)
+            {
+                await DeleteUnseenAsync(schedule, definition, output, run.Token);
+            }
+            await FinishAsync(schedule, output.Counts, error: null);
+        }
+        catch (Exception e) when (e is OperationCanceledException && leaseLost.IsCancellationRequested)
+        {
+            _logger.LogWarning("Sync {Sync} run {RunId} lost its lease to another invocation and stopped", key, schedule.RunId);
+        }
+        catch (Exception e) when (e is OperationCanceledException && (budget.IsCancellationRequested || hostToken.IsCancellationRequested))
+        {
+            await ContinueLaterAsync(schedule, output);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Sync {Sync} run {RunId} failed", key, schedule.RunId);
+            await FinishAsync(schedule, output?.Counts ?? schedule.RunCounts, Describe(e));
+        }
+        finally
+        {
+            heartbeatStop.Cancel();
+            await heartbeat;
+        }
+    }
+
+    /// <summary>Renews the lease at a third of its length; cancels the run if the lease was taken over.</summary>
+    private async Task HeartbeatAsync(Schedule schedule, CancellationTokenSource leaseLost, CancellationToken stop)
+    {
+        var period = options.Value.LeaseDuration / 3;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, clock, stop);
+                var now = clock.GetUtcNow().UtcTicks;
+                var renewed = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running
+                    ? s with { LeaseUntil = now + options.Value.LeaseDuration.Ticks }
+                    : null, stop);
+                if (renewed is null)
+                {
+                    leaseLost.Cancel();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A storage hiccup: keep trying until the lease would have run out.
+                _logger.LogWarning("Heartbeat of {Sync} failed: {Error}", schedule.Key, e.Message);
+            }
+        }
+    }
+
+    private async Task EmptyCacheAsync(Schedule schedule, SyncDefinition definition, CancellationToken ct)
+    {
+        foreach (var model in definition.Models)
+        {
+            var partition = new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant);
+            await sets.StartNewGenerationAsync(partition, async set =>
+            {
+                try
+                {
+                    var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Hw"], ct);
+                    return meta.HasValue ? meta.Value!.GetInt64("Hw") ?? 0 : 0;
+                }
+                catch (Azure.RequestFailedException e) when (e.Status == 404)
+                {
+                    return 0;
+                }
+            }, ct);
+        }
+        await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId ? s with { EmptyCacheDue = false } : null, ct);
+        _logger.LogInformation("Sync {Sync}: records of {Models} emptied before the run", schedule.Key, string.Join(", ", definition.Models));
+    }
+
+    /// <summary>A complete, successful full run: every stored record it did not see was deleted at the provider.</summary>
+    private async Task DeleteUnseenAsync(Schedule schedule, SyncDefinition definition, RunOutput output, CancellationToken ct)
+    {
+        var current = await store.GetAsync(schedule.Key, ct);
+        if (current?.DeletesUnsafe ?? true)
+        {
+            _logger.LogWarning("Sync {Sync} run {RunId} was taken over after a crash: deletions are not inferred this time", schedule.Key, schedule.RunId);
+            return;
+        }
+        foreach (var model in definition.Models)
+        {
+            var session = await output.SessionAsync(model, ct);
+            var seen = output.Seen.GetValueOrDefault(model) ?? [];
+            var unseen = session.LiveIds().Where(id => !seen.Contains(id)).ToList();
+            if (unseen.Count > 0)
+            {
+                var result = await session.DeleteAsync(unseen, ct);
+                output.Add(model, new ModelCounts(0, 0, result.Deleted));
+            }
+        }
+    }
+
+    private async Task ContinueLaterAsync(Schedule schedule, RunOutput? output)
+    {
+        var ct = CancellationToken.None;
+        try
+        {
+            if (output is { Seen.Count: > 0 })
+            {
+                await seenStore.SaveAsync(schedule.RunId!, output.Seen, ct);
+            }
+            var now = clock.GetUtcNow().UtcTicks;
+            var continuing = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running ? s with
+            {
+                RunState = RunStates.Continuing,
+                LeaseUntil = now + 2 * options.Value.LeaseDuration.Ticks,
+                RunCounts = output?.Counts ?? s.RunCounts,
+            } : null, ct);
+            if (continuing is not null)
+            {
+                await queue.SendAsync(new SyncRunMessage(schedule.Key, SyncRunKind.Continuation, schedule.RunId), ct);
+                _logger.LogInformation("Sync {Sync} run {RunId} reached its time budget; continuing from its checkpoint", schedule.Key, schedule.RunId);
+            }
+        }
+        catch (Exception e)
+        {
+            // The lease will expire and the run be taken over from its last checkpoint.
+            _logger.LogWarning("Sync {Sync} run {RunId} could not hand over to a continuation: {Error}", schedule.Key, schedule.RunId, e.Message);
+        }
+    }
+
+    private async Task FinishAsync(Schedule schedule, Dictionary<string, ModelCounts> counts, string? error)
+    {
+        var ct = CancellationToken.None;
+        var now = clock.GetUtcNow().UtcTicks;
+        var finished = await store.UpdateAsync(schedule.Key, s => s.RunId != schedule.RunId ? null : s with
+        {
+            RunState = RunStates.Idle,
+            LeaseUntil = 0,
+            RunCounts = [],
+            LastStatus = error is null ? "SUCCESS" : "ERROR",
+            LastError = error,
+            FinishedAt = now,
+            LastResult = counts,
+            LastSyncDate = error is null ? s.RunStartedAt : s.LastSyncDate,
+            Successes = s.Successes + (error is null ? 1 : 0),
+        }, ct);
+        if (finished is null)
+        {
+            return;
+        }
+        _logger.LogInformation("Sync {Sync} run {RunId} finished: {Status}", schedule.Key, schedule.RunId, finished.LastStatus);
+        await ScheduleNextAsync(finished, ct);
+        if (schedule.RunId is { } runId && counts.Count > 0)
+        {
+            await seenStore.DeleteAsync(runId, ct);
+        }
+    }
+
+    /// <summary>The next run on the frequency grid (missed slots skipped), and the owed follow-up of a trigger.</summary>
+    private async Task ScheduleNextAsync(Schedule schedule, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcTicks;
+        if (schedule.State == ScheduleStates.Started)
+        {
+            var next = ScheduleGrid.NextAfter(schedule.Anchor, schedules.FrequencyOf(schedule).Interval, now);
+            await due.AddAsync(schedule.Key, next, ct);
+            await store.UpdateAsync(schedule.Key, s => s.RunState == RunStates.Idle && s.State == ScheduleStates.Started ? s with { NextRunAt = next } : null, ct);
+        }
+        var latest = await store.GetAsync(schedule.Key, ct);
+        if (latest is { TriggerPending: true, RunState: RunStates.Idle })
+        {
+            await queue.SendAsync(new SyncRunMessage(schedule.Key, SyncRunKind.Triggered), ct);
+        }
+    }
+
+    private static string Describe(Exception e)
+    {
+        var message = e switch
+        {
+            SyncConfigurationException or ProviderRequestException or ProviderResponseException => e.Message,
+            HttpRequestException http => $"The provider could not be reached: {http.Message}",
+            TimeoutException => "The provider did not answer in time.",
+            _ => $"{e.GetType().Name}: {e.Message}",
+        };
+        return message.Length <= MaxErrorLength ? message : message[..MaxErrorLength] + "...";
+    }
+}

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace SyncHub.Tests.Infrastructure;
+
+/// <summary>
+/// A small GitHub on 127.0.0.1: issues and labels of repositories, with GitHub's paging (Link headers), <c>since</c>,
+/// ascending <c>updated</c> order, pull requests among issues, and injectable faults. Records every request.
+/// </summary>
+public sealed class FakeGithub : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _issues = new();
+    private readonly ConcurrentDictionary<string, List<JsonObject>> _labels = new();
+    private readonly ConcurrentQueue<Func<HttpContext, Task<bool>>> _faults = new();
+
+    public ConcurrentQueue<(string Method, string PathAndQuery, string? Authorization, string? Accept)> Requests { get; } = new();
+
+    public Uri BaseUrl { get; }
+
+    /// <summary>Delay applied to every page, to make runs slow enough to interrupt.</summary>
+    public TimeSpan PageDelay { get; set; }
+
+    private FakeGithub(WebApplication app, Uri baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    public static async Task<FakeGithub> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        FakeGithub? fake = null;
+        app.Run(context => fake!.HandleAsync(context));
+        await app.StartAsync();
+        fake = new FakeGithub(app, new Uri(app.Urls.First() + "/"));
+        return fake;
+    }
+
+    public void SetIssues(string repo, IEnumerable<JsonObject> issues) => _issues[repo] = issues.ToList();
+    public void SetLabels(string repo, IEnumerable<JsonObject> labels) => _labels[repo] = labels.ToList();
+
+    /// <summary>The next requests are answered by these faults first (return true when the fault answered).</summary>
+    public void Fail(params Func<HttpContext, Task<bool>>[] faults)
+    {
+        foreach (var fault in faults)
+        {
+            _faults.Enqueue(fault);
+        }
+    }
+
+    public static Func<HttpContext, Task<bool>> Status(int status, IDictionary<string, string>? headers = null) => async context =>
+    {
+        context.Response.StatusCode = status;
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+        await context.Response.WriteAsync("{\"message\":\"fault\"}");
+        return true;
+    };
+
+    public static JsonObject Issue(long id, string updatedAt, string title = "Issue", bool pullRequest = false, params string[] labels)
+    {
+        var issue = new JsonObject
+        {
+            ["id"] = id,
+            ["number"] = id % 100000,
+            ["title"] = title,
+            ["state"] = "open",
+            ["user"] = new JsonObject { ["login"] = "octocat" },
+            ["labels"] = new JsonArray(labels.Select(l => (JsonNode?)new JsonObject { ["name"] = l, ["color"] = "fff" }).ToArray()),
+            ["created_at"] = "2026-01-01T00:00:00Z",
+            ["updated_at"] = updatedAt,
+            ["closed_at"] = null,
+            ["html_url"] = $"https://github.com/o/r/issues/{id}",
+            ["body"] = "not copied",
+        };
+        if (pullRequest)
+        {
+            issue["pull_request"] = new JsonObject { ["url"] = "https://api.github.com/pulls/1" };
+        }
+        return issue;
+    }
+
+    public static JsonObject Label(long id, string name, string? description = null) =>
+        new() { ["id"] = id, ["name"] = name, ["color"] = "00ff00", ["description"] = description, ["default"] = false };
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        Requests.Enqueue((request.Method, request.Path + request.QueryString, request.Headers.Authorization.FirstOrDefault(), request.Headers.Accept.FirstOrDefault()));
+        if (PageDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(PageDelay);
+        }
+        if (_faults.TryDequeue(out var fault) && await fault(context))
+        {
+            return;
+        }
+        var segments = request.Path.Value!.Trim('/').Split('/');
+        if (segments.Length != 4 || segments[0] != "repos")
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        var repo = $"{segments[1]}/{segments[2]}";
+        var perPage = int.TryParse(request.Query["per_page"], out var p) ? p : 30;
+        var page = int.TryParse(request.Query["page"], out var n) ? n : 1;
+        IEnumerable<JsonObject> items;
+        switch (segments[3])
+        {
+            case "issues":
+                items = _issues.GetValueOrDefault(repo) ?? [];
+                items = items.OrderBy(i => i["updated_at"]!.GetValue<string>(), StringComparer.Ordinal);
+                if (request.Query["since"].FirstOrDefault() is { } since)
+                {
+                    var from = DateTimeOffset.Parse(since, CultureInfo.InvariantCulture);
+                    items = items.Where(i => DateTimeOffset.Parse(i["updated_at"]!.GetValue<string>(), CultureInfo.InvariantCulture) >= from);
+                }
+                break;
+            case "labels":
+                items = _labels.GetValueOrDefault(repo) ?? [];
+                break;
+            default:
+                context.Response.StatusCode = 404;
+                return;
+        }
+        var all = items.ToList();
+        var slice = all.Skip((page - 1) * perPage).Take(perPage).ToList();
+        if (page * perPage < all.Count)
+        {
+            var query = System.Web.HttpUtility.ParseQueryString(request.QueryString.Value ?? "");
+            query["page"] = (page + 1).ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers["Link"] = $"<{BaseUrl}{request.Path.Value!.TrimStart('/')}?{query}>; rel=\"next\", <{BaseUrl}x>; rel=\"last\"";
+        }
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(new JsonArray(slice.Select(i => (JsonNode?)i.DeepClone()).ToArray()).ToJsonString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
