@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace SyncHub.Core.Sdk;
+
+/// <summary>Registers the Proxy client: <see cref="SyncProxyFactory"/> and the resilient named HttpClient it builds on.</summary>
+public static class SyncProxyServices
+{
+    /// <summary>The IHttpClientFactory name of the Proxy's handler chain.</summary>
+    public const string HttpClientName = "SyncHub.Proxy";
+
+    /// <summary>
+    /// Adds <see cref="SyncProxyFactory"/> (singleton), <see cref="SyncProxyOptions"/> bound from <c>SyncHub:Proxy</c>
+    /// (when an <see cref="IConfiguration"/> is registered) and validated, and <see cref="TimeProvider.System"/> unless a
+    /// TimeProvider is already registered. Calling it twice is harmless.
+    /// </summary>
+    public static IServiceCollection AddSyncProxy(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(SyncProxyFactory)))
+        {
+            return services;
+        }
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<SyncProxyOptions>();
+        services.AddSingleton<IConfigureOptions<SyncProxyOptions>, BindFromConfiguration>();
+        services.AddSingleton<IValidateOptions<SyncProxyOptions>, ValidateProxyOptions>();
+
+        services.AddHttpClient(HttpClientName)
+            // The default HttpClient logging writes every request URI, query string included (it may hold secrets):
+            // the Proxy logs its retries itself, with the path only. Headers and bodies are never logged.
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AutomaticDecompression = DecompressionMethods.All,
+                // Redirects are followed; .NET drops the Authorization header on a redirect.
+                AllowAutoRedirect = true,
+            })
+            .AddResilienceHandler("resilience", ConfigurePipeline);
+
+        services.AddSingleton<SyncProxyFactory>();
+        return services;
+    }
+
+    /// <summary>
+    /// Total timeout ⊃ retry ⊃ attempt timeout. The attempt timeout covers one attempt up to the response headers; the
+    /// total timeout every attempt and every wait. Rules in <see cref="ProxyRetryRules"/>.
+    /// </summary>
+    private static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context)
+    {
+        var services = context.ServiceProvider;
+        var options = services.GetRequiredService<IOptions<SyncProxyOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SyncProxyFactory).FullName!);
+        builder.TimeProvider = time;
+
+        builder.AddTimeout(new HttpTimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout });
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new HttpRetryStrategyOptions
+            {
+                Name = "Retry",
+                // Before DelayGenerator: this setter replaces it.
+                ShouldRetryAfterHeader = false,
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(
+                    ProxyRetryRules.ShouldRetry(args.Outcome, args.Context.GetRequestMessage(), options, time)),
+                DelayGenerator = args => ValueTask.FromResult(ProxyRetryRules.Delay(args.Outcome.Result, time.GetUtcNow())),
+                OnRetry = args =>
+                {
+                    if (logger.IsEnabled(LogLevel.Information))
+                    {
+                        var request = args.Context.GetRequestMessage();
+                        var outcome = args.Outcome.Result is { } response
+                            ? ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture) + ProxyRetryRules.RateLimitNote(response)
+                            : args.Outcome.Exception?.GetType().Name ?? "no response";
+                        logger.LogInformation(
+                            "Proxy {Method} {Path} got {Outcome}; retry {Retry} of {MaxRetries} in {DelayMs} ms",
+                            request?.Method.Method, ProviderRequests.PathOf(request?.RequestUri), outcome,
+                            args.AttemptNumber + 1, options.MaxRetries, (long)args.RetryDelay.TotalMilliseconds);
+                    }
+                    return default;
+                },
+            });
+        }
+        builder.AddTimeout(new HttpTimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout });
+    }
+
+    private sealed class BindFromConfiguration(IServiceProvider services) : IConfigureOptions<SyncProxyOptions>
+    {
+        public void Configure(SyncProxyOptions options) =>
+            services.GetService<IConfiguration>()?.GetSection(SyncProxyOptions.Section).Bind(options);
+    }
+
+    private sealed class ValidateProxyOptions : IValidateOptions<SyncProxyOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SyncProxyOptions options)
+        {
+            var problems = options.Problems().ToList();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}
