@@ -79,7 +79,9 @@ internal sealed class RunOutput(
         try
         {
             var session = await SessionAsync(model, ct);
-            var result = await write(session, records, ct);
+            // A batch, once started, is written whole: stopping between its transactions would leave records stored
+            // but uncounted. The time budget is checked between batches (above), and the writes are fenced anyway.
+            var result = await write(session, records, CancellationToken.None);
             Add(model, new ModelCounts(result.Added, result.Updated, result.Deleted));
             if (trackSeen)
             {
