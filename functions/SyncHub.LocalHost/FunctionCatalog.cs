@@ -18,6 +18,22 @@ public sealed class FunctionCatalog
     public required IReadOnlyList<TimerFunction> Timers { get; init; }
     public required IReadOnlyList<QueueFunction> Queues { get; init; }
 
+    /// <summary>Checks that every <c>%SETTING%</c> in a timer schedule or queue name resolves.</summary>
+    public void ResolveSettings(IConfiguration configuration)
+    {
+        foreach (var (function, value) in Timers.Select(t => (t.Name, t.Schedule)).Concat(Queues.Select(q => (q.Name, q.Queue))))
+        {
+            try
+            {
+                LocalSettings.Resolve(configuration, value);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new SyncHub.Core.Configuration.ConfigurationException($"Function {function}: {e.Message}");
+            }
+        }
+    }
+
     public static FunctionCatalog Discover(Assembly assembly)
     {
         var http = new List<HttpFunction>();

@@ -32,6 +32,8 @@ try
 
     var host = HostJson.Load(hostJsonPath);
     catalog = FunctionCatalog.Discover(typeof(SyncHub.Functions.ConnectionFunctions).Assembly);
+    // Like the Functions host's indexing: a trigger whose %setting% does not resolve stops start-up.
+    catalog.ResolveSettings(builder.Configuration);
     builder.Services.AddFunctionApp(builder.Configuration);
     builder.Services.AddSingleton(host);
     builder.Services.AddSingleton(catalog);

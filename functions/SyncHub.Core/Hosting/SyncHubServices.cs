@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
@@ -29,6 +30,7 @@ public static class SyncHubServices
         }
         var catalog = NangoYamlLoader.Load(options.ResolvedConfigPath());
 
+        services.TryAddSingleton(configuration);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(catalog);
         services.AddSingleton(TimeProvider.System);

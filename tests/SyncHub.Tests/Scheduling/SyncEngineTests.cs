@@ -209,4 +209,48 @@ public sealed class SyncEngineTests
         Assert.Null(await engine.ScheduleAsync(connection, "issues"));
         Assert.Empty(await engine.RecordsAsync(connection, GithubIssues.Model));
     }
+
+    [Fact]
+    public async Task Rate_limits_and_server_errors_are_retried_and_the_run_succeeds()
+    {
+        await using var engine = await SyncEngine.StartAsync(new Dictionary<string, string?>
+        {
+            ["SyncHub:Proxy:BaseDelay"] = "00:00:00.050",
+            ["SyncHub:Proxy:MaxDelay"] = "00:00:00.200",
+        });
+        engine.Github.SetIssues("o/r", Issues(120));
+        engine.Github.SetLabels("o/r", [FakeGithub.Label(1, "bug")]);
+        engine.Github.Fail(
+            FakeGithub.Status(502),
+            FakeGithub.Status(429, new Dictionary<string, string> { ["Retry-After"] = "1" }),
+            FakeGithub.Status(503));
+        var started = DateTime.UtcNow;
+
+        var connection = await engine.ImportAsync();
+        await engine.PumpAsync();
+
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1), "the Retry-After wait was not honoured");
+        Assert.Equal("SUCCESS", (await engine.ScheduleAsync(connection, "issues"))!.LastStatus);
+        Assert.Equal("SUCCESS", (await engine.ScheduleAsync(connection, "labels"))!.LastStatus);
+        Assert.Equal(120, (await engine.RecordsAsync(connection, GithubIssues.Model)).Count);
+        Assert.Single(await engine.RecordsAsync(connection, GithubLabels.Model));
+        Assert.True(engine.Github.Requests.Count >= 3 + 3, "every fault was answered by a retry");
+    }
+
+    [Fact]
+    public async Task A_message_that_reached_the_poison_queue_is_recorded_as_ERROR()
+    {
+        await using var engine = await SyncEngine.StartAsync();
+        engine.Github.SetIssues("o/r", Issues(2));
+        var connection = await engine.ImportAsync();
+        await engine.PumpAsync();
+
+        await engine.Get<SyncRunner>().RecordPoisonedAsync(new SyncRunMessage(new SyncKey("github", connection, "issues", "base"), SyncRunKind.Scheduled), default);
+
+        var schedule = await engine.ScheduleAsync(connection, "issues");
+        Assert.Equal("ERROR", schedule!.LastStatus);
+        Assert.Contains("maximum delivery count", schedule.LastError);
+        Assert.Equal(RunStates.Idle, schedule.RunState);
+        Assert.Equal(2, (await engine.RecordsAsync(connection, GithubIssues.Model)).Count);
+    }
 }
