@@ -51,7 +51,6 @@ public static class SyncHubServices
         services.AddSingleton<RecordReader>();
         services.AddSingleton<RecordPruner>();
         services.AddSingleton<RecordsEndpoints>();
-        services.AddSingleton<IConnectionLifecycle, RecordsLifecycle>();
 
         services.Configure<SchedulingOptions>(o =>
         {
@@ -67,7 +66,9 @@ public static class SyncHubServices
         services.AddSingleton<Scheduler>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncEndpoints>();
+        // Order matters on delete: schedules go first (a running sync loses its lease and stops), then the records.
         services.AddSingleton<IConnectionLifecycle, SchedulingLifecycle>();
+        services.AddSingleton<IConnectionLifecycle, RecordsLifecycle>();
         return services;
     }
 }
