@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using SyncHub.Core.Api;
 using SyncHub.Core.Scheduling;
 using SyncHub.Integrations.Github;
 using SyncHub.Tests.Infrastructure;
@@ -42,5 +45,43 @@ public sealed class RegressionTests
         var savedThrough = (int)(checkpoint - new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)).TotalSeconds + 1;
         Assert.True(seen.RunCounts.ContainsKey(GithubIssues.Model), "the checkpoint was saved without the run's counts");
         Assert.Equal(savedThrough, seen.RunCounts[GithubIssues.Model].Added);
+    }
+
+    /// <summary>
+    /// Found by the fuzzer: a body with invalid UTF-8 inside a JSON string parsed fine (the parser checks UTF-8 only
+    /// when a string is read), then failed in the handler: POST /sync/pause answered 500 server_error.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xFE })]
+    [InlineData(new byte[] { 0xC0, 0xAF })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    public async Task A_body_that_is_not_UTF8_is_400_invalid_json(byte[] bad)
+    {
+        byte[] body = [.. Encoding.UTF8.GetBytes("{\"provider_config_key\":\""), .. bad, .. Encoding.UTF8.GetBytes("\",\"connection_id\":\"c\"}")];
+        var context = new DefaultHttpContext();
+        context.Request.Body = new MemoryStream(body);
+        context.Request.ContentLength = body.Length;
+
+        var error = await Assert.ThrowsAsync<ApiException>(() => new ApiRequest(context.Request).JsonObjectAsync(default));
+
+        Assert.Equal(400, error.Status);
+        Assert.Equal("invalid_json", error.Code);
+    }
+
+    /// <summary>
+    /// Found by the fuzzer: a path whose last segment looks like a file name (<c>..Z</c>, <c>x.json</c>) escaped the
+    /// LocalHost fallback route (it excludes file-like paths), and ASP.NET answered a bare 404 with no error envelope.
+    /// </summary>
+    [Fact]
+    public async Task A_file_like_unknown_path_answers_the_error_envelope()
+    {
+        await using var host = await LocalHostProcess.StartAsync();
+        foreach (var path in new[] { "no/such/file.txt", "records/x/y.json", "sync/issues/variant/a/..Z" })
+        {
+            using var response = await host.Client.PostAsync(path, new StringContent("{}", Encoding.UTF8, "application/json"));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(404 == (int)response.StatusCode, $"{path}: {(int)response.StatusCode} {body}");
+            Assert.Equal("not_found", System.Text.Json.Nodes.JsonNode.Parse(body)!["error"]!["code"]!.GetValue<string>());
+        }
     }
 }
