@@ -84,4 +84,21 @@ public sealed class RegressionTests
             Assert.Equal("not_found", System.Text.Json.Nodes.JsonNode.Parse(body)!["error"]!["code"]!.GetValue<string>());
         }
     }
+
+    /// <summary>
+    /// Found by the storage-fault test: a run that lost its storage ended in ERROR with the Azure SDK's retry text
+    /// ("AggregateException: Retry failed after 4 tries ... Connection refused (127.0.0.1:33109)"), and a bare
+    /// storage HttpRequestException would have read "The provider could not be reached".
+    /// </summary>
+    [Fact]
+    public void A_storage_failure_is_described_as_storage_not_as_the_provider()
+    {
+        var refused = new AggregateException("Retry failed after 4 tries.", new HttpRequestException("Connection refused (127.0.0.1:33109)"));
+        var described = SyncRunner.Describe(refused);
+        Assert.StartsWith("SyncHub's storage could not be reached", described);
+        Assert.DoesNotContain("127.0.0.1", described);
+        Assert.Equal("SyncHub's storage answered 503 (ServerBusy); the run stopped and keeps its checkpoint.",
+            SyncRunner.Describe(new Azure.RequestFailedException(503, "busy", "ServerBusy", null)));
+        Assert.StartsWith("The provider could not be reached", SyncRunner.Describe(new HttpRequestException("refused")));
+    }
 }
