@@ -30,6 +30,27 @@ public static class ErrorResponses
         });
     }
 
+    /// <summary>
+    /// A 4xx that ASP.NET itself answers with no body (routing on a path it rejects, a verb it refuses) gets the error
+    /// envelope too: found by the reliability fuzzer (empty 404s and 400s on odd paths).
+    /// </summary>
+    public static IApplicationBuilder UseEmptyErrorEnvelope(this IApplicationBuilder app) =>
+        app.UseStatusCodePages(context =>
+        {
+            var response = context.HttpContext.Response;
+            var code = response.StatusCode switch
+            {
+                404 => "not_found",
+                405 => "method_not_allowed",
+                413 => "payload_too_large",
+                415 => "invalid_content_type",
+                >= 500 => "server_error",
+                _ => "invalid_request",
+            };
+            return ErrorEnvelope.Result(new ApiException(response.StatusCode, code,
+                $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} could not be served ({response.StatusCode}).")).ExecuteAsync(context.HttpContext);
+        });
+
     /// <summary>An unknown route (or a verb no function serves on it) answers 404 <c>not_found</c>.</summary>
     public static Task NotFoundAsync(HttpContext context) =>
         ErrorEnvelope.Result(new ApiException(404, "not_found", $"No endpoint {context.Request.Method} {context.Request.Path}.")).ExecuteAsync(context);

@@ -43,6 +43,7 @@ try
 
     app = builder.Build();
     app.UseServerErrorEnvelope();
+    app.UseEmptyErrorEnvelope();
     app.MapHttpTriggers(catalog, host);
     app.MapFallback(ErrorResponses.NotFoundAsync);
 }

@@ -66,6 +66,11 @@ public sealed class ApiRequest(HttpRequest http)
         {
             throw ApiException.BadRequest("invalid_body", "A JSON request body is required.");
         }
+        // The parser checks UTF-8 only when a string is read, deep in a handler (a 500): refuse it here instead.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            throw ApiException.BadRequest("invalid_json", "The request body is not valid UTF-8.");
+        }
         try
         {
             var node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), documentOptions: new JsonDocumentOptions { MaxDepth = 64 });

@@ -46,7 +46,21 @@ internal sealed class RunOutput(
             throw new ArgumentException($"The checkpoint is {json.Length} characters of JSON; the limit is {MaxCheckpointChars}.", nameof(checkpoint));
         }
         ct.ThrowIfCancellationRequested();
-        var saved = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running ? s with { Checkpoint = json } : null, ct);
+        // The counts so far go with the checkpoint: a run taken over after a crash resumes from both, so its result
+        // still counts what the crashed invocation wrote before its last checkpoint.
+        Dictionary<string, ModelCounts> counts;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            counts = new Dictionary<string, ModelCounts>(Counts);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        var saved = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running
+            ? s with { Checkpoint = json, RunCounts = counts }
+            : null, ct);
         if (saved is null)
         {
             throw new LeaseLostException($"Run {schedule.RunId} of {schedule.Key} no longer holds its lease; its checkpoint was not saved.");

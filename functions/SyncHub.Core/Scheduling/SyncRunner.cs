@@ -309,11 +309,18 @@ public sealed class SyncRunner(
         }
     }
 
-    private static string Describe(Exception e)
+    /// <summary>The run's error as GET /sync/status shows it: what failed, in a sentence; never credentials or payloads.</summary>
+    internal static string Describe(Exception e)
     {
         var message = e switch
         {
             SyncConfigurationException or ProviderRequestException or ProviderResponseException => e.Message,
+            // Table/queue storage, not the provider: the Azure SDK throws RequestFailedException, or an
+            // AggregateException once its own retries are spent (connection refused, timeouts).
+            Azure.RequestFailedException storage =>
+                $"SyncHub's storage answered {storage.Status}{(storage.ErrorCode is { } code ? $" ({code})" : "")}; the run stopped and keeps its checkpoint.",
+            AggregateException aggregate when aggregate.InnerExceptions.Any(i => i is Azure.RequestFailedException or HttpRequestException) =>
+                "SyncHub's storage could not be reached; the run stopped and keeps its checkpoint (the next run resumes from it).",
             HttpRequestException http => $"The provider could not be reached: {http.Message}",
             TimeoutException => "The provider did not answer in time.",
             _ => $"{e.GetType().Name}: {e.Message}",

@@ -24,6 +24,11 @@ public sealed class FakeGithub : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
+    private readonly ConcurrentDictionary<string, int> _inFlight = new();
+
+    /// <summary>The most requests ever in flight at once per path (e.g. <c>/repos/o/r/issues</c>): 2+ means two runs of one sync overlapped.</summary>
+    public ConcurrentDictionary<string, int> MaxInFlight { get; } = new();
+
     /// <summary>Delay applied to every page, to make runs slow enough to interrupt.</summary>
     public TimeSpan PageDelay { get; set; }
 
@@ -69,6 +74,28 @@ public sealed class FakeGithub : IAsyncDisposable
         return true;
     };
 
+    /// <summary>Holds the request this long, then lets it be served normally (a timeout when longer than the client waits).</summary>
+    public static Func<HttpContext, Task<bool>> Delay(TimeSpan delay) => async context =>
+    {
+        try
+        {
+            await Task.Delay(delay, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+        return false;
+    };
+
+    /// <summary>A 200 whose body is cut-off JSON.</summary>
+    public static Func<HttpContext, Task<bool>> Malformed() => async context =>
+    {
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync("[{\"id\": 1, \"title\": \"cut off");
+        return true;
+    };
+
     public static JsonObject Issue(long id, string updatedAt, string title = "Issue", bool pullRequest = false, params string[] labels)
     {
         var issue = new JsonObject
@@ -99,6 +126,22 @@ public sealed class FakeGithub : IAsyncDisposable
     {
         var request = context.Request;
         Requests.Enqueue((request.Method, request.Path + request.QueryString, request.Headers.Authorization.FirstOrDefault(), request.Headers.Accept.FirstOrDefault()));
+        var path = request.Path.Value ?? "";
+        var inFlight = _inFlight.AddOrUpdate(path, 1, (_, n) => n + 1);
+        MaxInFlight.AddOrUpdate(path, inFlight, (_, n) => Math.Max(n, inFlight));
+        try
+        {
+            await ServeAsync(context);
+        }
+        finally
+        {
+            _inFlight.AddOrUpdate(path, 0, (_, n) => n - 1);
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
+        var request = context.Request;
         if (PageDelay > TimeSpan.Zero)
         {
             await Task.Delay(PageDelay);

@@ -45,6 +45,16 @@ public sealed class LocalHostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>kill -9: the process and its children die at once, with no shutdown (a crashed host).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
     public HttpClient CreateClient(string? secretKey)
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
