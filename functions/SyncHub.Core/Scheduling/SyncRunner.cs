@@ -26,7 +26,6 @@ public sealed class SyncRunner(
     ConnectionStore connections,
     RecordWriter writer,
     RecordSetStore sets,
-    StorageClients storage,
     SyncProxyFactory proxies,
     IOptions<SyncHubOptions> hubOptions,
     IOptions<SchedulingOptions> options,
@@ -148,6 +147,13 @@ public sealed class SyncRunner(
         {
             await ContinueLaterAsync(schedule, output);
         }
+        catch (RecordSetDeletedException e)
+        {
+            // The variant (or connection) was deleted during the run: its records must not come back. Its schedule is
+            // normally gone too, and then there is nothing to record.
+            _logger.LogInformation("Sync {Sync} run {RunId} stopped: its records were deleted", key, schedule.RunId);
+            await FinishAsync(schedule, output?.Counts ?? schedule.RunCounts, Describe(e));
+        }
         catch (Exception e)
         {
             _logger.LogWarning(e, "Sync {Sync} run {RunId} failed", key, schedule.RunId);
@@ -195,19 +201,7 @@ public sealed class SyncRunner(
     {
         foreach (var model in definition.Models)
         {
-            var partition = new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant);
-            await sets.StartNewGenerationAsync(partition, async set =>
-            {
-                try
-                {
-                    var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Hw"], ct);
-                    return meta.HasValue ? meta.Value!.GetInt64("Hw") ?? 0 : 0;
-                }
-                catch (Azure.RequestFailedException e) when (e.Status == 404)
-                {
-                    return 0;
-                }
-            }, ct);
+            await sets.EmptyAsync(new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant), ct);
         }
         await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId ? s with { EmptyCacheDue = false } : null, ct);
         _logger.LogInformation("Sync {Sync}: records of {Models} emptied before the run", schedule.Key, string.Join(", ", definition.Models));
@@ -313,7 +307,7 @@ public sealed class SyncRunner(
     {
         var message = e switch
         {
-            SyncConfigurationException or ProviderRequestException or ProviderResponseException => e.Message,
+            SyncConfigurationException or ProviderRequestException or ProviderResponseException or RecordSetDeletedException => e.Message,
             HttpRequestException http => $"The provider could not be reached: {http.Message}",
             TimeoutException => "The provider did not answer in time.",
             _ => $"{e.GetType().Name}: {e.Message}",
