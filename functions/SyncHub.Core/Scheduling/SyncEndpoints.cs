@@ -347,7 +347,10 @@ public sealed class SyncEndpoints(
         {
             result["finishedAt"] = Timestamp(s.FinishedAt);
         }
-        result["nextScheduledSyncAt"] = s.State == ScheduleStates.Paused || s.NextRunAt == 0 ? null : Timestamp(s.NextRunAt);
+        // While a run is in progress its own slot has passed: the next one is the following grid slot (the runner
+        // places it there when the run ends).
+        var next = running && s.NextRunAt <= now ? ScheduleGrid.NextAfter(s.Anchor, schedules.FrequencyOf(s).Interval, now) : s.NextRunAt;
+        result["nextScheduledSyncAt"] = s.State == ScheduleStates.Paused || next == 0 ? null : Timestamp(next);
         result["latestResult"] = latest;
         result["recordCount"] = counts;
         result["checkpoint"] = s.CheckpointObject;

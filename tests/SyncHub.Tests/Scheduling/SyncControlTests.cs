@@ -300,6 +300,15 @@ public sealed class SyncControlTests
         Assert.Equal(0, IssueRuns(engine.Github));
         Assert.Equal(1, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
 
+        // A trigger runs a paused sync once; it stays paused.
+        AssertEmptyOk(await api.TriggerAsync(connection, """["issues"]"""));
+        await engine.PumpAsync();
+        Assert.Equal(1, IssueRuns(engine.Github));
+        var triggered = (await engine.ScheduleAsync(connection, "issues"))!;
+        Assert.Equal((ScheduleStates.Paused, 2, 0L), (triggered.State, triggered.Successes, triggered.NextRunAt));
+        Assert.Empty(await api.DueTimesAsync(key));
+        engine.Github.Requests.Clear();
+
         // Start: runs at once, then every 30 minutes from now.
         var startedAt = clock.GetUtcNow().UtcTicks;
         AssertEmptyOk(await api.StartAsync(connection, """["issues"]"""));
@@ -307,7 +316,7 @@ public sealed class SyncControlTests
         Assert.Equal(1, IssueRuns(engine.Github));
         var started = (await engine.ScheduleAsync(connection, "issues"))!;
         Assert.Equal(ScheduleStates.Started, started.State);
-        Assert.Equal(2, started.Successes);
+        Assert.Equal(3, started.Successes);
         Assert.InRange(started.NextRunAt - startedAt, TimeSpan.FromMinutes(30).Ticks, TimeSpan.FromMinutes(30).Ticks + TimeSpan.FromSeconds(5).Ticks);
         status = (await api.StatusByKeyAsync(connection))["issues::base"];
         Assert.Equal("SUCCESS", status["status"]!.GetValue<string>());
@@ -328,7 +337,7 @@ public sealed class SyncControlTests
         await scheduler.EnqueueDueAsync(default);
         await engine.PumpAsync();
         Assert.Equal(2, IssueRuns(engine.Github));
-        Assert.Equal(3, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
+        Assert.Equal(4, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
     }
 
     [Fact]
@@ -467,6 +476,9 @@ public sealed class SyncControlTests
         var running = (await api.StatusByKeyAsync(connection))["issues::base"];
         Assert.Equal("RUNNING", running["status"]!.GetValue<string>());
         Assert.Equal("INITIAL", running["type"]!.GetValue<string>());
+        // The slot that started the run has passed: the next one is the following slot, 30 minutes on.
+        var nextDuringRun = DateTimeOffset.Parse(running["nextScheduledSyncAt"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        Assert.InRange(nextDuringRun - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(29), TimeSpan.FromMinutes(30));
         await pump;
 
         // A connection whose metadata names no repository: ERROR, with the message.
