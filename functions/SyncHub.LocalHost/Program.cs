@@ -32,6 +32,18 @@ try
 
     var host = HostJson.Load(hostJsonPath);
     catalog = FunctionCatalog.Discover(typeof(SyncHub.Functions.ConnectionFunctions).Assembly);
+    // Every %SETTING% in a trigger attribute must be set, or the Functions host refuses to start: say which, now.
+    foreach (var value in catalog.Timers.Select(t => t.Schedule).Concat(catalog.Queues.Select(q => q.Queue)))
+    {
+        try
+        {
+            LocalSettings.Resolve(builder.Configuration, value);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException(e.Message);
+        }
+    }
     builder.Services.AddFunctionApp(builder.Configuration);
     builder.Services.AddSingleton(host);
     builder.Services.AddSingleton(catalog);
