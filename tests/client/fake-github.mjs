@@ -2,7 +2,8 @@
 // /labels with per_page, page, since and Link rel="next"), items shaped like GitHub's (as in
 // tests/SyncHub.Tests/Infrastructure/FakeGithub.cs). run.mjs starts it and points the github integration's base_url at it;
 // the tests drive it over HTTP, since node --test runs each test file in a process of its own:
-//   PUT    /__fake/repos/{owner}/{repo}   body { issues?: [...], labels?: [...] }  replaces that repository's items
+//   PUT    /__fake/repos/{owner}/{repo}   body { issues?, labels?, delayMs? }  replaces that repository's items (and
+//                                         how long its answers take, to keep a run going while a test looks)
 //   GET    /__fake/requests                 every GitHub request so far: [{ method, path }]
 import http from 'node:http';
 
@@ -54,8 +55,8 @@ export function startFakeGithub() {
             if (control && request.method === 'PUT') {
                 const body = JSON.parse((await readBody(request)) || '{}');
                 const key = `${decodeURIComponent(control[1])}/${decodeURIComponent(control[2])}`;
-                const current = repos.get(key) ?? { issues: [], labels: [] };
-                repos.set(key, { issues: body.issues ?? current.issues, labels: body.labels ?? current.labels });
+                const current = repos.get(key) ?? { issues: [], labels: [], delayMs: 0 };
+                repos.set(key, { issues: body.issues ?? current.issues, labels: body.labels ?? current.labels, delayMs: body.delayMs ?? current.delayMs });
                 return send(response, 204);
             }
             if (url.pathname === '/__fake/requests' && request.method === 'GET') {
@@ -66,7 +67,8 @@ export function startFakeGithub() {
             if (!match || request.method !== 'GET') {
                 return send(response, 404, { message: 'Not Found' });
             }
-            const repo = repos.get(`${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`) ?? { issues: [], labels: [] };
+            const repo = repos.get(`${decodeURIComponent(match[1])}/${decodeURIComponent(match[2])}`) ?? { issues: [], labels: [], delayMs: 0 };
+            if (repo.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, repo.delayMs));
             let items;
             if (match[3] === 'issues') {
                 items = [...repo.issues].sort((a, b) => (a.updated_at < b.updated_at ? -1 : a.updated_at > b.updated_at ? 1 : 0));

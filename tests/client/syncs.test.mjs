@@ -17,8 +17,8 @@ const integration = 'github';
 // ---- helpers ----------------------------------------------------------------------------------------------------
 
 /** Replaces a repository's issues and/or labels on the fake GitHub. */
-async function setRepo(repo, { issues, labels }) {
-    const response = await fetch(`${github}__fake/repos/${repo}`, { method: 'PUT', body: JSON.stringify({ issues, labels }) });
+async function setRepo(repo, { issues, labels, delayMs }) {
+    const response = await fetch(`${github}__fake/repos/${repo}`, { method: 'PUT', body: JSON.stringify({ issues, labels, delayMs }) });
     assert.equal(response.status, 204);
 }
 
@@ -225,11 +225,13 @@ describe('sync control with @nangohq/node', () => {
         const old = await allRecords(connectionId, 'GithubIssue');
         const clientCursor = old.at(-1)._nango_metadata.cursor;
         const before = (await statusOf(connectionId, ['issues']))['issues::base'];
-        // Issue 1001 is gone at the source.
-        await setRepo(repo, { issues: baseIssues.slice(1) });
+        // Issue 1001 is gone at the source, which answers slowly: the run cannot have written anything when we look.
+        await setRepo(repo, { issues: baseIssues.slice(1), delayMs: 1500 });
 
         await nango.triggerSync(integration, ['issues'], connectionId, { reset: true, emptyCache: true });
         assert.deepEqual(await allRecords(connectionId, 'GithubIssue'), []);
+        assert.deepEqual((await statusOf(connectionId, ['issues']))['issues::base'].recordCount, { GithubIssue: 0 });
+        await setRepo(repo, { delayMs: 0 });
 
         const status = await waitForRun(connectionId, 'issues', 'base', before.finishedAt);
         assert.deepEqual(status.latestResult, { GithubIssue: { added: 2, updated: 0, deleted: 0 } });

@@ -75,7 +75,7 @@ public sealed class SyncRunner(
     {
         var now = clock.GetUtcNow().UtcTicks;
         _logger.LogError("Sync {Sync}: a run message failed on every delivery and was moved to the poison queue", message.Key);
-        var failed = await store.UpdateAsync(message.Key, s =>
+        await EndRunAsync(message.Key, null, s =>
             s.RunState != RunStates.Idle && s.LeaseUntil > now ? null : s with
             {
                 RunState = RunStates.Idle,
@@ -85,10 +85,6 @@ public sealed class SyncRunner(
                 LastError = "The run failed repeatedly before the sync could start (see the logs); it was abandoned after the queue's maximum delivery count.",
                 FinishedAt = now,
             }, ct);
-        if (failed is not null)
-        {
-            await ScheduleNextAsync(failed, ct);
-        }
     }
 
     private async Task ExecuteAsync(Schedule schedule, CancellationToken hostToken)
@@ -262,7 +258,7 @@ public sealed class SyncRunner(
     {
         var ct = CancellationToken.None;
         var now = clock.GetUtcNow().UtcTicks;
-        var finished = await store.UpdateAsync(schedule.Key, s => s.RunId != schedule.RunId ? null : s with
+        var finished = await EndRunAsync(schedule.Key, schedule, s => s.RunId != schedule.RunId ? null : s with
         {
             RunState = RunStates.Idle,
             LeaseUntil = 0,
@@ -279,28 +275,43 @@ public sealed class SyncRunner(
             return;
         }
         _logger.LogInformation("Sync {Sync} run {RunId} finished: {Status}", schedule.Key, schedule.RunId, finished.LastStatus);
-        await ScheduleNextAsync(finished, ct);
         if (schedule.RunId is { } runId && counts.Count > 0)
         {
             await seenStore.DeleteAsync(runId, ct);
         }
     }
 
-    /// <summary>The next run on the frequency grid (missed slots skipped), and the owed follow-up of a trigger.</summary>
-    private async Task ScheduleNextAsync(Schedule schedule, CancellationToken ct)
+    /// <summary>
+    /// Ends a run: <paramref name="end"/> gives the row the run leaves (null: the row is not this run's any more), and
+    /// the same write places the next run on the frequency grid (missed slots skipped; its due-index entry is written
+    /// first), so that no reader sees a finished run whose next run has passed. A start or a frequency change made
+    /// while the run was going (the grid moved since <paramref name="claimed"/>) has placed the next run itself: it is
+    /// kept. Then what is owed now is sent: the follow-up of a trigger, or the run of a start made during the run.
+    /// </summary>
+    private async Task<Schedule?> EndRunAsync(SyncKey key, Schedule? claimed, Func<Schedule, Schedule?> end, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcTicks;
-        if (schedule.State == ScheduleStates.Started)
+        var current = await store.GetAsync(key, ct);
+        if (current is null)
         {
-            var next = ScheduleGrid.NextAfter(schedule.Anchor, schedules.FrequencyOf(schedule).Interval, now);
-            await due.AddAsync(schedule.Key, next, ct);
-            await store.UpdateAsync(schedule.Key, s => s.RunState == RunStates.Idle && s.State == ScheduleStates.Started ? s with { NextRunAt = next } : null, ct);
+            return null;
         }
-        var latest = await store.GetAsync(schedule.Key, ct);
-        if (latest is { TriggerPending: true, RunState: RunStates.Idle })
+        var grid = claimed ?? current;
+        bool OnGrid(Schedule s) => s.State == ScheduleStates.Started && s.Anchor == grid.Anchor && s.FrequencyOverride == grid.FrequencyOverride;
+        var next = OnGrid(current) ? ScheduleGrid.NextAfter(current.Anchor, schedules.FrequencyOf(current).Interval, now) : 0;
+        if (next > 0)
         {
-            await queue.SendAsync(new SyncRunMessage(schedule.Key, SyncRunKind.Triggered), ct);
+            await due.AddAsync(key, next, ct);
         }
+        var ended = await store.UpdateAsync(key, s => end(s) is not { } done ? null : done with
+        {
+            NextRunAt = next > 0 && OnGrid(s) ? next : s.NextRunAt,
+        }, ct);
+        if (ended is { RunState: RunStates.Idle } && (ended.TriggerPending || (ended.State == ScheduleStates.Started && ended.NextRunAt > 0 && ended.NextRunAt <= now)))
+        {
+            await queue.SendAsync(new SyncRunMessage(key, ended.TriggerPending ? SyncRunKind.Triggered : SyncRunKind.Scheduled), ct);
+        }
+        return ended;
     }
 
     private static string Describe(Exception e)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using SyncHub.Core.Records;
 using SyncHub.Core.Scheduling;
 using SyncHub.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using SyncHub.Integrations.Github;
 using SyncHub.Tests.Infrastructure;
 
@@ -374,6 +375,87 @@ public sealed class SyncControlTests
         await engine.Get<Scheduler>().EnqueueDueAsync(default);
         await engine.PumpAsync();
         Assert.Equal(0, IssueRuns(engine.Github));
+    }
+
+    [Fact]
+    public async Task Starting_a_sync_paused_during_its_run_runs_it_again_right_after_that_run()
+    {
+        var (engine, api, connection) = await StartedAsync(issues: 500);
+        await using var disposeEngine = engine;
+        var key = api.Key(connection, "issues");
+        engine.Github.PageDelay = TimeSpan.FromMilliseconds(250);
+        engine.Github.Requests.Clear();
+
+        AssertEmptyOk(await api.TriggerAsync(connection, """["issues"]""", """ "opts": { "reset": true } """));
+        var pump = engine.PumpAsync(TimeSpan.FromMilliseconds(800));
+        await api.WaitUntilRunningAsync(key);
+        AssertEmptyOk(await api.PauseAsync(connection, """["issues"]"""));
+        AssertEmptyOk(await api.StartAsync(connection, """["issues"]"""));
+        await pump;
+
+        // No scheduler tick: the start's own run follows the run that was in progress, then the frequency takes over.
+        Assert.Equal(2, IssueRuns(engine.Github));
+        var schedule = (await engine.ScheduleAsync(connection, "issues"))!;
+        Assert.Equal(3, schedule.Successes);
+        Assert.Equal(ScheduleStates.Started, schedule.State);
+        Assert.Equal(TimeSpan.FromMinutes(30).Ticks, schedule.NextRunAt - schedule.Anchor);
+        Assert.Equal([schedule.NextRunAt], await api.DueTimesAsync(key));
+    }
+
+    [Fact]
+    public async Task A_frequency_changed_during_a_run_places_the_next_run_on_the_new_grid()
+    {
+        var (engine, api, connection) = await StartedAsync(issues: 500);
+        await using var disposeEngine = engine;
+        var key = api.Key(connection, "issues");
+        engine.Github.PageDelay = TimeSpan.FromMilliseconds(200);
+
+        AssertEmptyOk(await api.TriggerAsync(connection, """["issues"]""", """ "opts": { "reset": true } """));
+        var pump = engine.PumpAsync();
+        await api.WaitUntilRunningAsync(key);
+        Assert.Equal(200, (await api.FrequencyAsync(connection, "issues", "\"every 3 hours\"")).Status);
+        var changed = (await engine.ScheduleAsync(connection, "issues"))!;
+        await pump;
+
+        var schedule = (await engine.ScheduleAsync(connection, "issues"))!;
+        Assert.Equal(2, schedule.Successes);
+        Assert.Equal(changed.Anchor, schedule.Anchor);
+        Assert.Equal(changed.Anchor + TimeSpan.FromHours(3).Ticks, schedule.NextRunAt);
+        Assert.Equal([schedule.NextRunAt], await api.DueTimesAsync(key));
+    }
+
+    [Fact]
+    public async Task Status_never_shows_a_finished_run_whose_next_run_has_passed()
+    {
+        // Writes to the due index are slowed down: a reader polling while a run ends sees whatever the runner has
+        // written before its due-index write, for a good while.
+        var slow = new SlowTableWrites(StorageNames.DueRunsTable, TimeSpan.FromMilliseconds(400));
+        await using var engine = await SyncEngine.StartAsync(configure: services => services.AddSingleton(slow.Clients()));
+        var api = new SyncControl(engine);
+        engine.Github.SetIssues("o/r", Issues(3));
+        var connection = await engine.ImportAsync();
+        await engine.PumpAsync();
+        var before = (await engine.ScheduleAsync(connection, "issues"))!;
+
+        // A start makes the sync due now: the run it starts ends with its next run still at the start time.
+        AssertEmptyOk(await api.PauseAsync(connection, """["issues"]"""));
+        slow.Enabled = true;
+        AssertEmptyOk(await api.StartAsync(connection, """["issues"]"""));
+        var pump = engine.PumpAsync(TimeSpan.FromMilliseconds(100));
+        var seen = new List<JsonObject>();
+        while (!pump.IsCompleted)
+        {
+            seen.Add((await api.StatusByKeyAsync(connection, "issues"))["issues::base"]);
+        }
+        await pump;
+
+        var finished = seen.Where(s => s["status"]!.GetValue<string>() != "RUNNING"
+            && DateTimeOffset.Parse(s["finishedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture).UtcTicks > before.FinishedAt).ToList();
+        Assert.NotEmpty(finished);
+        Assert.All(finished, s => Assert.True(
+            DateTimeOffset.Parse(s["nextScheduledSyncAt"]!.GetValue<string>(), CultureInfo.InvariantCulture) > DateTimeOffset.Parse(s["finishedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+            s.ToJsonString()));
+        Assert.Equal(2, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
     }
 
     [Fact]

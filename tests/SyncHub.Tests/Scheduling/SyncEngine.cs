@@ -46,9 +46,10 @@ public sealed class SyncEngine : IAsyncDisposable
 
     /// <param name="clock">Replaces the engine's clock (e.g. a <see cref="ShiftedClock"/> to make schedules due).</param>
     /// <param name="integration"><c>github</c>, or <see cref="IsolatedIntegration"/> for an integration no other test uses.</param>
+    /// <param name="configure">Last changes to the service graph (e.g. other storage clients).</param>
     public static async Task<SyncEngine> StartAsync(
         IDictionary<string, string?>? settings = null, string labelsRuns = "every hour", string issuesRuns = "every 30 minutes",
-        TimeProvider? clock = null, string integration = "github", bool issuesAutoStart = true)
+        TimeProvider? clock = null, string integration = "github", bool issuesAutoStart = true, Action<IServiceCollection>? configure = null)
     {
         var github = await FakeGithub.StartAsync();
         var configPath = Path.Combine(Path.GetTempPath(), $"nango-{Guid.NewGuid():N}.yaml");
@@ -87,6 +88,7 @@ public sealed class SyncEngine : IAsyncDisposable
         {
             services.AddSingleton(clock);
         }
+        configure?.Invoke(services);
         return new SyncEngine(github, services.BuildServiceProvider(), configPath, integration);
     }
 
