@@ -1,5 +1,8 @@
 // Runs the Node client suite (tests/client/*.test.mjs, the real @nangohq/node) against a LocalHost it starts.
 // Builds nothing: scripts/test.sh has built Release already. Storage: SYNCHUB_TEST_STORAGE, default the local Azurite.
+// The github integration points at a fake GitHub started here (fake-github.mjs; the tests drive it through
+// SYNCHUB_FAKE_GITHUB), LocalHost has a run queue of its own (so no other process runs its syncs, nor it theirs), and
+// its scheduler ticks every second.
 // Prints the node test runner's TAP output (ending in "# pass N" / "# fail N") and exits with its exit code.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -8,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFakeGithub } from './fake-github.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -26,7 +30,17 @@ function freePort() {
     });
 }
 
-function writeSettings(directory, secretKey, variables) {
+/** The app's nango.yaml with the github integration's base_url pointed at the fake GitHub. */
+function writeConfig(directory, githubUrl) {
+    const source = readFileSync(path.join(root, 'functions', 'SyncHub.Functions', 'nango.yaml'), 'utf8');
+    const config = source.replace(/^(\s*base_url:\s*)https:\/\/api\.github\.com\/?\s*$/m, `$1${githubUrl}`);
+    if (config === source) throw new Error('nango.yaml has no github base_url to replace');
+    const file = path.join(directory, 'nango.yaml');
+    writeFileSync(file, config);
+    return file;
+}
+
+function writeSettings(directory, secretKey, variables, configPath) {
     const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8'));
     const values = { ...sample.Values };
     for (const name of Object.keys(values)) {
@@ -37,7 +51,9 @@ function writeSettings(directory, secretKey, variables) {
         SyncHubStorage: storage,
         SyncHub__SecretKeys: secretKey,
         SyncHub__EncryptionKey: randomBytes(32).toString('base64'),
-        SyncHub__ConfigPath: '',
+        SyncHub__ConfigPath: configPath,
+        SyncHubRunQueue: `client-runs-${randomBytes(6).toString('hex')}`,
+        SyncHubSchedulerCron: '*/1 * * * * *',
     });
     for (const [name, value] of Object.entries(variables)) values[`SyncHub__EnvironmentVariables__${name}`] = value;
     const file = path.join(directory, 'local.settings.json');
@@ -82,7 +98,8 @@ async function main() {
     const secretKey = randomUUID();
     const variables = { GREETING: 'hello from SyncHub', CLIENT_RUN: randomUUID() };
     const directory = mkdtempSync(path.join(os.tmpdir(), 'synchub-client-'));
-    const settings = writeSettings(directory, secretKey, variables);
+    const github = await startFakeGithub();
+    const settings = writeSettings(directory, secretKey, variables, writeConfig(directory, github.url));
 
     mkdirSync(path.join(root, '.synchub'), { recursive: true });
     const logFile = path.join(root, '.synchub', 'client-localhost.log');
@@ -94,6 +111,7 @@ async function main() {
     const child = spawn('dotnet', [dll, '--urls', url, '--settings', settings], { cwd: directory, env, stdio: ['ignore', log, log] });
     const cleanup = async () => {
         await stop(child);
+        await github.close();
         rmSync(directory, { recursive: true, force: true });
     };
     for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -122,6 +140,7 @@ async function main() {
                 SYNCHUB_URL: url,
                 SYNCHUB_KEY: secretKey,
                 SYNCHUB_ENVIRONMENT_VARIABLES: JSON.stringify(variables),
+                SYNCHUB_FAKE_GITHUB: github.url,
             },
         });
         runner.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));

@@ -99,6 +99,11 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         {
             filters.Add(TableClient.CreateQueryFilter($"RowKey eq {StorageKeys.Escape(connectionId)}"));
         }
+        if (integrations is { Count: 1 })
+        {
+            // One integration is one partition: ask for it rather than scanning every integration's connections.
+            filters.Add(TableClient.CreateQueryFilter($"PartitionKey eq {integrations.First()}"));
+        }
         var result = new List<Connection>();
         await foreach (var entity in table.QueryAsync<TableEntity>(filters.Count == 0 ? null : string.Join(" and ", filters),
                            select: ["PartitionKey", "RowKey", "Id", "ConnectionId", "ProviderConfigKey", "Provider", "Metadata", "ConnectionConfig", "CreatedAt", "UpdatedAt"],

@@ -4,32 +4,55 @@ using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Records;
 
-/// <summary>Where a partition's records live now: the generation's table, and the cursor floor it starts above.</summary>
-public sealed record RecordSet(RecordPartition Partition, int Generation, string TableName, long Floor);
+/// <summary>
+/// Where a partition's records live now: the generation's table, and the cursor floor it starts above. A deleted set
+/// (its sync variant or connection was deleted) has no records and takes no writes until it is revived.
+/// </summary>
+public sealed record RecordSet(RecordPartition Partition, int Generation, string TableName, long Floor, bool Deleted = false);
+
+/// <summary>The partition's sync variant (or connection) was deleted: a run still writing to it must stop.</summary>
+public sealed class RecordSetDeletedException(RecordPartition partition)
+    : Exception($"The records of {partition} were deleted with their sync variant or connection; nothing more is written to them.");
 
 /// <summary>
 /// The <c>recordsets</c> table: per connection (PartitionKey) and model/variant (RowKey), the current generation.
 /// Emptying a partition (reset + emptyCache, variant or connection delete) moves it to a new generation, whose table
 /// is new and empty, and deletes the old table: one call, whatever the record count. The new generation's cursors
 /// start above the old high-water mark, so a client's old cursor still sees every re-added record.
+/// Deleting (variant or connection delete) also marks the row deleted rather than removing it: readers see nothing,
+/// a run still in flight cannot write the records back, and a variant or connection created again under the same
+/// name continues with the next generation (a fresh table name: Azure refuses to re-create a table being deleted).
 /// </summary>
 public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
 {
     public static string TableName(RecordPartition p, int generation) =>
         "r" + StorageKeys.HexHash(32, p.Integration, p.ConnectionId, p.Model, p.Variant, generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>The current record set, or null when nothing was ever written (reads then see no records).</summary>
+    /// <summary>The current record set, or null when nothing was ever written or it was deleted (reads then see no records).</summary>
     public async Task<RecordSet?> FindAsync(RecordPartition partition, CancellationToken ct)
+    {
+        var set = await FindRowAsync(partition, ct);
+        return set is { Deleted: false } ? set : null;
+    }
+
+    private async Task<RecordSet?> FindRowAsync(RecordPartition partition, CancellationToken ct)
     {
         var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(partition), RowKey(partition), cancellationToken: ct);
         return row.HasValue ? ToRecordSet(partition, row.Value!) : null;
     }
 
-    /// <summary>The current record set, registering generation 1 on first use.</summary>
+    /// <summary>
+    /// The current record set, registering generation 1 on first use; what writers call.
+    /// Throws <see cref="RecordSetDeletedException"/> when the set was deleted (and not revived since).
+    /// </summary>
     public async Task<RecordSet> GetOrCreateAsync(RecordPartition partition, CancellationToken ct)
     {
-        var existing = await FindAsync(partition, ct);
+        var existing = await FindRowAsync(partition, ct);
+        if (existing is { Deleted: true })
+        {
+            throw new RecordSetDeletedException(partition);
+        }
         if (existing is not null)
         {
             return existing;
@@ -42,16 +65,65 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            return (await FindAsync(partition, ct))!;
+            return await GetOrCreateAsync(partition, ct);
         }
         return ToRecordSet(partition, entity);
     }
 
     /// <summary>
-    /// Empties the partition: the next generation takes over (its cursors start above <paramref name="highWater"/>)
+    /// Empties the partition (reset + emptyCache): its records vanish at once, the next generation takes over with
+    /// cursors above every cursor of the old one, and the old generation's table is deleted.
+    /// </summary>
+    public Task<RecordSet> EmptyAsync(RecordPartition partition, CancellationToken ct) =>
+        StartNewGenerationAsync(partition, set => ReadHighWaterAsync(set, ct), ct);
+
+    /// <summary>
+    /// Deletes the partition's records (variant or connection delete): empties it like <see cref="EmptyAsync"/> and
+    /// marks it deleted, so that nothing is read from it or written to it until <see cref="ReviveAsync"/>.
+    /// </summary>
+    public async Task DeleteAsync(RecordPartition partition, CancellationToken ct)
+    {
+        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
+        try
+        {
+            // Nothing written yet: a deleted row all the same, so that a run starting its first write cannot create one.
+            await table.AddEntityAsync(NewRow(partition, 1, 0, deleted: true), ct);
+            return;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+        }
+        await StartNewGenerationAsync(partition, set => ReadHighWaterAsync(set, ct), ct, deleted: true);
+    }
+
+    /// <summary>A sync variant or connection is created (again): its deleted record sets take writes again, in a new generation.</summary>
+    public async Task ReviveAsync(RecordPartition partition, CancellationToken ct)
+    {
+        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
+        while (true)
+        {
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(partition), RowKey(partition), cancellationToken: ct);
+            if (!row.HasValue || !(row.Value!.GetBoolean("Deleted") ?? false))
+            {
+                return;
+            }
+            var current = ToRecordSet(partition, row.Value!);
+            try
+            {
+                await table.UpdateEntityAsync(NewRow(partition, current.Generation, current.Floor), row.Value!.ETag, TableUpdateMode.Replace, ct);
+                return;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Empties the partition: the next generation takes over (its cursors start above <paramref name="readHighWater"/>)
     /// and the old generation's table is deleted.
     /// </summary>
-    public async Task<RecordSet> StartNewGenerationAsync(RecordPartition partition, Func<RecordSet, Task<long>> readHighWater, CancellationToken ct)
+    public async Task<RecordSet> StartNewGenerationAsync(RecordPartition partition, Func<RecordSet, Task<long>> readHighWater, CancellationToken ct, bool deleted = false)
     {
         var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
         while (true)
@@ -59,11 +131,20 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
             var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(partition), RowKey(partition), cancellationToken: ct);
             if (!row.HasValue)
             {
+                if (deleted)
+                {
+                    throw new InvalidOperationException($"No record set of {partition} to delete.");
+                }
                 return await GetOrCreateAsync(partition, ct);
             }
             var current = ToRecordSet(partition, row.Value!);
+            if (current.Deleted)
+            {
+                // Deleted, hence empty already: deleting or emptying it again changes nothing (only ReviveAsync does).
+                return current;
+            }
             var floor = Math.Max(current.Floor, await readHighWater(current));
-            var next = NewRow(partition, current.Generation + 1, floor);
+            var next = NewRow(partition, current.Generation + 1, floor, deleted);
             try
             {
                 await table.UpdateEntityAsync(next, row.Value!.ETag, TableUpdateMode.Replace, ct);
@@ -91,20 +172,27 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
         return result;
     }
 
-    /// <summary>Deletes the record set and its table: its records vanish at once.</summary>
-    public async Task DeleteAsync(RecordSet set, CancellationToken ct)
+    /// <summary>The high-water cursor of a generation's table (0 when it has none): the next generation's floor.</summary>
+    private async Task<long> ReadHighWaterAsync(RecordSet set, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
-        await table.DeleteEntityAsync(PartitionKey(set.Partition), RowKey(set.Partition), ETag.All, ct);
-        await storage.Tables.DeleteTableAsync(set.TableName, ct);
+        try
+        {
+            var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Hw"], ct);
+            return meta.HasValue ? meta.Value!.GetInt64("Hw") ?? 0 : 0;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return 0;
+        }
     }
 
     private static string PartitionKey(RecordPartition p) => StorageKeys.Hash(p.Integration, p.ConnectionId);
 
     private static string RowKey(RecordPartition p) => StorageKeys.Hash(p.Model, p.Variant);
 
-    private static TableEntity NewRow(RecordPartition p, int generation, long floor) => new(PartitionKey(p), RowKey(p))
+    private static TableEntity NewRow(RecordPartition p, int generation, long floor, bool deleted = false) => new(PartitionKey(p), RowKey(p))
     {
+        ["Deleted"] = deleted,
         ["Integration"] = p.Integration,
         ["ConnectionId"] = p.ConnectionId,
         ["Model"] = p.Model,
@@ -116,6 +204,6 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
     private static RecordSet ToRecordSet(RecordPartition partition, TableEntity row)
     {
         var generation = row.GetInt32("Generation") ?? 1;
-        return new RecordSet(partition, generation, TableName(partition, generation), row.GetInt64("Floor") ?? 0);
+        return new RecordSet(partition, generation, TableName(partition, generation), row.GetInt64("Floor") ?? 0, row.GetBoolean("Deleted") ?? false);
     }
 }

@@ -183,15 +183,13 @@ public sealed class SyncEndpoints(
         var (integration, sync, variant, connectionId) = await ReadVariantAsync(request, ct);
         var schedule = await store.GetAsync(new SyncKey(integration.Key, connectionId, sync.Name, variant), ct)
             ?? throw ApiException.NotFound("not_found", $"Sync '{sync.Name}' has no variant '{variant}' for this connection.");
-        await schedules.DeleteAsync(schedule, ct);
-        // Deleting the record sets makes the records vanish from the API at once; Azure reclaims the tables afterwards.
-        foreach (var set in await recordSets.ListAsync(integration.Key, connectionId, ct))
+        // The records first: they vanish from the API at once (their tables are dropped; Azure reclaims them in the
+        // background), and a run of the variant still in flight can no longer write any back.
+        foreach (var model in sync.Models)
         {
-            if (set.Partition.Variant == variant && sync.Models.Contains(set.Partition.Model))
-            {
-                await recordSets.DeleteAsync(set, ct);
-            }
+            await recordSets.DeleteAsync(new RecordPartition(integration.Key, connectionId, model, variant), ct);
         }
+        await schedules.DeleteAsync(schedule, ct);
         return ApiResults.EmptyOk();
     }
 
@@ -349,7 +347,10 @@ public sealed class SyncEndpoints(
         {
             result["finishedAt"] = Timestamp(s.FinishedAt);
         }
-        result["nextScheduledSyncAt"] = s.State == ScheduleStates.Paused || s.NextRunAt == 0 ? null : Timestamp(s.NextRunAt);
+        // While a run is in progress its own slot has passed: the next one is the following grid slot (the runner
+        // places it there when the run ends).
+        var next = running && s.NextRunAt <= now ? ScheduleGrid.NextAfter(s.Anchor, schedules.FrequencyOf(s).Interval, now) : s.NextRunAt;
+        result["nextScheduledSyncAt"] = s.State == ScheduleStates.Paused || next == 0 ? null : Timestamp(next);
         result["latestResult"] = latest;
         result["recordCount"] = counts;
         result["checkpoint"] = s.CheckpointObject;

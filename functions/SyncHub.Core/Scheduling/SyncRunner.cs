@@ -26,7 +26,6 @@ public sealed class SyncRunner(
     ConnectionStore connections,
     RecordWriter writer,
     RecordSetStore sets,
-    StorageClients storage,
     SyncProxyFactory proxies,
     IOptions<SyncHubOptions> hubOptions,
     IOptions<SchedulingOptions> options,
@@ -76,7 +75,7 @@ public sealed class SyncRunner(
     {
         var now = clock.GetUtcNow().UtcTicks;
         _logger.LogError("Sync {Sync}: a run message failed on every delivery and was moved to the poison queue", message.Key);
-        var failed = await store.UpdateAsync(message.Key, s =>
+        await EndRunAsync(message.Key, null, s =>
             s.RunState != RunStates.Idle && s.LeaseUntil > now ? null : s with
             {
                 RunState = RunStates.Idle,
@@ -86,10 +85,6 @@ public sealed class SyncRunner(
                 LastError = "The run failed repeatedly before the sync could start (see the logs); it was abandoned after the queue's maximum delivery count.",
                 FinishedAt = now,
             }, ct);
-        if (failed is not null)
-        {
-            await ScheduleNextAsync(failed, ct);
-        }
     }
 
     private async Task ExecuteAsync(Schedule schedule, CancellationToken hostToken)
@@ -148,6 +143,13 @@ public sealed class SyncRunner(
         {
             await ContinueLaterAsync(schedule, output);
         }
+        catch (RecordSetDeletedException e)
+        {
+            // The variant (or connection) was deleted during the run: its records must not come back. Its schedule is
+            // normally gone too, and then there is nothing to record.
+            _logger.LogInformation("Sync {Sync} run {RunId} stopped: its records were deleted", key, schedule.RunId);
+            await FinishAsync(schedule, output?.Counts ?? schedule.RunCounts, Describe(e));
+        }
         catch (Exception e)
         {
             _logger.LogWarning(e, "Sync {Sync} run {RunId} failed", key, schedule.RunId);
@@ -195,19 +197,7 @@ public sealed class SyncRunner(
     {
         foreach (var model in definition.Models)
         {
-            var partition = new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant);
-            await sets.StartNewGenerationAsync(partition, async set =>
-            {
-                try
-                {
-                    var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Hw"], ct);
-                    return meta.HasValue ? meta.Value!.GetInt64("Hw") ?? 0 : 0;
-                }
-                catch (Azure.RequestFailedException e) when (e.Status == 404)
-                {
-                    return 0;
-                }
-            }, ct);
+            await sets.EmptyAsync(new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant), ct);
         }
         await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId ? s with { EmptyCacheDue = false } : null, ct);
         _logger.LogInformation("Sync {Sync}: records of {Models} emptied before the run", schedule.Key, string.Join(", ", definition.Models));
@@ -268,7 +258,7 @@ public sealed class SyncRunner(
     {
         var ct = CancellationToken.None;
         var now = clock.GetUtcNow().UtcTicks;
-        var finished = await store.UpdateAsync(schedule.Key, s => s.RunId != schedule.RunId ? null : s with
+        var finished = await EndRunAsync(schedule.Key, schedule, s => s.RunId != schedule.RunId ? null : s with
         {
             RunState = RunStates.Idle,
             LeaseUntil = 0,
@@ -285,28 +275,43 @@ public sealed class SyncRunner(
             return;
         }
         _logger.LogInformation("Sync {Sync} run {RunId} finished: {Status}", schedule.Key, schedule.RunId, finished.LastStatus);
-        await ScheduleNextAsync(finished, ct);
         if (schedule.RunId is { } runId && counts.Count > 0)
         {
             await seenStore.DeleteAsync(runId, ct);
         }
     }
 
-    /// <summary>The next run on the frequency grid (missed slots skipped), and the owed follow-up of a trigger.</summary>
-    private async Task ScheduleNextAsync(Schedule schedule, CancellationToken ct)
+    /// <summary>
+    /// Ends a run: <paramref name="end"/> gives the row the run leaves (null: the row is not this run's any more), and
+    /// the same write places the next run on the frequency grid (missed slots skipped; its due-index entry is written
+    /// first), so that no reader sees a finished run whose next run has passed. A start or a frequency change made
+    /// while the run was going (the grid moved since <paramref name="claimed"/>) has placed the next run itself: it is
+    /// kept. Then what is owed now is sent: the follow-up of a trigger, or the run of a start made during the run.
+    /// </summary>
+    private async Task<Schedule?> EndRunAsync(SyncKey key, Schedule? claimed, Func<Schedule, Schedule?> end, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcTicks;
-        if (schedule.State == ScheduleStates.Started)
+        var current = await store.GetAsync(key, ct);
+        if (current is null)
         {
-            var next = ScheduleGrid.NextAfter(schedule.Anchor, schedules.FrequencyOf(schedule).Interval, now);
-            await due.AddAsync(schedule.Key, next, ct);
-            await store.UpdateAsync(schedule.Key, s => s.RunState == RunStates.Idle && s.State == ScheduleStates.Started ? s with { NextRunAt = next } : null, ct);
+            return null;
         }
-        var latest = await store.GetAsync(schedule.Key, ct);
-        if (latest is { TriggerPending: true, RunState: RunStates.Idle })
+        var grid = claimed ?? current;
+        bool OnGrid(Schedule s) => s.State == ScheduleStates.Started && s.Anchor == grid.Anchor && s.FrequencyOverride == grid.FrequencyOverride;
+        var next = OnGrid(current) ? ScheduleGrid.NextAfter(current.Anchor, schedules.FrequencyOf(current).Interval, now) : 0;
+        if (next > 0)
         {
-            await queue.SendAsync(new SyncRunMessage(schedule.Key, SyncRunKind.Triggered), ct);
+            await due.AddAsync(key, next, ct);
         }
+        var ended = await store.UpdateAsync(key, s => end(s) is not { } done ? null : done with
+        {
+            NextRunAt = next > 0 && OnGrid(s) ? next : s.NextRunAt,
+        }, ct);
+        if (ended is { RunState: RunStates.Idle } && (ended.TriggerPending || (ended.State == ScheduleStates.Started && ended.NextRunAt > 0 && ended.NextRunAt <= now)))
+        {
+            await queue.SendAsync(new SyncRunMessage(key, ended.TriggerPending ? SyncRunKind.Triggered : SyncRunKind.Scheduled), ct);
+        }
+        return ended;
     }
 
     /// <summary>The run's error as GET /sync/status shows it: what failed, in a sentence; never credentials or payloads.</summary>
@@ -314,7 +319,7 @@ public sealed class SyncRunner(
     {
         var message = e switch
         {
-            SyncConfigurationException or ProviderRequestException or ProviderResponseException => e.Message,
+            SyncConfigurationException or ProviderRequestException or ProviderResponseException or RecordSetDeletedException => e.Message,
             // Table/queue storage, not the provider: the Azure SDK throws RequestFailedException, or an
             // AggregateException once its own retries are spent (connection refused, timeouts).
             Azure.RequestFailedException storage =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SyncHub.Core.Configuration;
+using SyncHub.Core.Records;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -7,12 +8,18 @@ namespace SyncHub.Core.Scheduling;
 /// Creates, starts, pauses, triggers and removes schedules: what connection import/delete and the sync control API
 /// do to them. Each change keeps the due index and the queue in step with the row.
 /// </summary>
-public sealed class SyncSchedules(ScheduleStore store, DueRuns due, SyncRunQueue queue, IntegrationCatalog catalog, TimeProvider clock, ILogger<SyncSchedules> logger)
+public sealed class SyncSchedules(
+    ScheduleStore store, DueRuns due, SyncRunQueue queue, RecordSetStore sets, IntegrationCatalog catalog, TimeProvider clock, ILogger<SyncSchedules> logger)
 {
     /// <summary>Creates the schedule of a sync variant if missing: started and run at once if the sync auto-starts.</summary>
     public async Task<(Schedule Schedule, bool Created)> CreateAsync(SyncKey key, CancellationToken ct)
     {
         var sync = catalog.Find(key.Integration)?.FindSync(key.Sync) ?? throw new InvalidOperationException($"No sync {key} is configured.");
+        // A variant (or connection) deleted before and created again: its records may be written again, from empty.
+        foreach (var partition in Partitions(key, sync))
+        {
+            await sets.ReviveAsync(partition, ct);
+        }
         var now = clock.GetUtcNow().UtcTicks;
         var schedule = new Schedule
         {
@@ -79,15 +86,27 @@ public sealed class SyncSchedules(ScheduleStore store, DueRuns due, SyncRunQueue
     /// <summary>
     /// Asks for one run now. When a run is in progress, exactly one follow-up run is owed (the pending flag
     /// coalesces further triggers); otherwise a message is sent (a duplicate finds the flag consumed and does nothing).
+    /// <paramref name="reset"/> makes that run start without checkpoint or last sync date; with
+    /// <paramref name="emptyCache"/> the sync's records are emptied first, at once (a new generation). A run in progress
+    /// may write on into the new generation, so its follow-up empties them again before it starts.
     /// </summary>
     public async Task TriggerAsync(SyncKey key, bool reset, bool emptyCache, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcTicks;
+        var empty = reset && emptyCache;
+        if (empty && catalog.Find(key.Integration)?.FindSync(key.Sync) is { } sync)
+        {
+            foreach (var partition in Partitions(key, sync))
+            {
+                await sets.EmptyAsync(partition, ct);
+            }
+            logger.LogInformation("Sync {Sync}: records of {Models} emptied (reset with emptyCache)", key, string.Join(", ", sync.Models));
+        }
         var updated = await store.UpdateAsync(key, s => s with
         {
             TriggerPending = true,
             ResetPending = s.ResetPending || reset,
-            EmptyCachePending = s.EmptyCachePending || (reset && emptyCache),
+            EmptyCachePending = s.EmptyCachePending || (empty && s.RunState != RunStates.Idle),
         }, ct);
         if (updated is not null && !updated.IsRunning(now))
         {
@@ -122,6 +141,9 @@ public sealed class SyncSchedules(ScheduleStore store, DueRuns due, SyncRunQueue
         }
         return updated;
     }
+
+    private static IEnumerable<RecordPartition> Partitions(SyncKey key, SyncDefinition sync) =>
+        sync.Models.Select(model => new RecordPartition(key.Integration, key.ConnectionId, model, key.Variant));
 
     public async Task DeleteAsync(Schedule schedule, CancellationToken ct)
     {

@@ -36,6 +36,15 @@ public sealed class LocalHostStartupTests
     }
 
     [Fact]
+    public async Task A_trigger_setting_that_is_not_set_stops_start_up_naming_it()
+    {
+        var (exitCode, output) = await LocalHostProcess.RunUntilExitAsync(new Dictionary<string, string?> { ["SyncHubSchedulerCron"] = null });
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("SyncHubSchedulerCron", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
     public void Local_settings_values_become_configuration_with_double_underscores_as_sections()
     {
         var file = Path.Combine(Path.GetTempPath(), $"settings-{Guid.NewGuid():N}.json");

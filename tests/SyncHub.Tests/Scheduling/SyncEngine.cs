@@ -5,6 +5,8 @@ using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Api;
+using SyncHub.Core.Hosting;
+using SyncHub.Core.Sdk;
 using SyncHub.Core.Records;
 using SyncHub.Core.Scheduling;
 using SyncHub.Core.Storage;
@@ -20,25 +22,40 @@ namespace SyncHub.Tests.Scheduling;
 /// </summary>
 public sealed class SyncEngine : IAsyncDisposable
 {
-    private SyncEngine(FakeGithub github, ServiceProvider services, string configPath)
+    private SyncEngine(FakeGithub github, ServiceProvider services, string configPath, string integration)
     {
         Github = github;
         Services = services;
         ConfigPath = configPath;
+        Integration = integration;
     }
+
+    /// <summary>
+    /// An integration key of its own (see <see cref="IsolatedGithub"/>): tests that act on every connection of the
+    /// integration must not reach the connections other tests create under <c>github</c> on the same Azurite.
+    /// </summary>
+    public const string IsolatedIntegration = IsolatedGithub.Key;
+
+    /// <summary>The integration key the engine's syncs run under (<c>github</c> unless isolated).</summary>
+    public string Integration { get; }
 
     public FakeGithub Github { get; }
     public ServiceProvider Services { get; }
     public string ConfigPath { get; }
     public QueueClient Queue => Services.GetRequiredService<StorageClients>().Queue(Services.GetRequiredService<IOptions<SchedulingOptions>>().Value.RunQueue);
 
-    public static async Task<SyncEngine> StartAsync(IDictionary<string, string?>? settings = null, string labelsRuns = "every hour", string issuesRuns = "every 30 minutes")
+    /// <param name="clock">Replaces the engine's clock (e.g. a <see cref="ShiftedClock"/> to make schedules due).</param>
+    /// <param name="integration"><c>github</c>, or <see cref="IsolatedIntegration"/> for an integration no other test uses.</param>
+    /// <param name="configure">Last changes to the service graph (e.g. other storage clients).</param>
+    public static async Task<SyncEngine> StartAsync(
+        IDictionary<string, string?>? settings = null, string labelsRuns = "every hour", string issuesRuns = "every 30 minutes",
+        TimeProvider? clock = null, string integration = "github", bool issuesAutoStart = true, Action<IServiceCollection>? configure = null)
     {
         var github = await FakeGithub.StartAsync();
         var configPath = Path.Combine(Path.GetTempPath(), $"nango-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(configPath, $"""
             integrations:
-              github:
+              {integration}:
                 provider: github
                 base_url: {github.BaseUrl}
                 syncs:
@@ -46,7 +63,7 @@ public sealed class SyncEngine : IAsyncDisposable
                     runs: {issuesRuns}
                     output: GithubIssue
                     sync_type: incremental
-                    auto_start: true
+                    auto_start: {(issuesAutoStart ? "true" : "false")}
                   labels:
                     runs: {labelsRuns}
                     output: GithubLabel
@@ -55,7 +72,24 @@ public sealed class SyncEngine : IAsyncDisposable
                     auto_start: true
             """);
         var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["SyncHub:ConfigPath"] = configPath };
-        return new SyncEngine(github, TestEnvironment.Services(overrides), configPath);
+        var configuration = TestEnvironment.Configuration(overrides);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        if (integration == "github")
+        {
+            services.AddFunctionApp(configuration);
+        }
+        else
+        {
+            // The same GitHub syncs under another key: the test assembly's adapters (IsolatedGithub).
+            services.AddSyncHub(configuration).AddSyncs(typeof(SyncEngine).Assembly);
+        }
+        if (clock is not null)
+        {
+            services.AddSingleton(clock);
+        }
+        configure?.Invoke(services);
+        return new SyncEngine(github, services.BuildServiceProvider(), configPath, integration);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
@@ -66,7 +100,7 @@ public sealed class SyncEngine : IAsyncDisposable
         connectionId ??= TestEnvironment.Unique("gh");
         var body = new JsonObject
         {
-            ["provider_config_key"] = "github",
+            ["provider_config_key"] = Integration,
             ["connection_id"] = connectionId,
             ["credentials"] = new JsonObject { ["type"] = "OAUTH2", ["access_token"] = "gho_test_token" },
             ["metadata"] = metadata ?? new JsonObject { ["repo"] = repo },
@@ -110,7 +144,7 @@ public sealed class SyncEngine : IAsyncDisposable
     }
 
     public Task<Schedule?> ScheduleAsync(string connectionId, string sync, string variant = "base") =>
-        Get<ScheduleStore>().GetAsync(new SyncKey("github", connectionId, sync, variant), CancellationToken.None);
+        Get<ScheduleStore>().GetAsync(new SyncKey(Integration, connectionId, sync, variant), CancellationToken.None);
 
     public async Task<List<StoredRecord>> RecordsAsync(string connectionId, string model, string variant = "base")
     {
@@ -119,7 +153,7 @@ public sealed class SyncEngine : IAsyncDisposable
         Cursor? cursor = null;
         do
         {
-            var page = await reader.ReadAsync(new RecordPartition("github", connectionId, model, variant), new RecordQuery(cursor, null, null, null, 500), CancellationToken.None);
+            var page = await reader.ReadAsync(new RecordPartition(Integration, connectionId, model, variant), new RecordQuery(cursor, null, null, null, 500), CancellationToken.None);
             all.AddRange(page.Records);
             cursor = page.Next;
         }

@@ -253,4 +253,38 @@ public sealed class SyncEngineTests
         Assert.Equal(RunStates.Idle, schedule.RunState);
         Assert.Equal(2, (await engine.RecordsAsync(connection, GithubIssues.Model)).Count);
     }
+
+    [Fact]
+    public async Task A_connection_deleted_during_a_run_keeps_no_records_and_imported_again_syncs_from_empty()
+    {
+        await using var engine = await SyncEngine.StartAsync();
+        engine.Github.SetIssues("o/r", Issues(500));
+        engine.Github.PageDelay = TimeSpan.FromMilliseconds(150);
+        var connection = await engine.ImportAsync();
+        var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Connections.ConnectionsEndpoints>());
+        var pump = engine.PumpAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await engine.RecordsAsync(connection, GithubIssues.Model)).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the first run wrote nothing");
+            await Task.Delay(20);
+        }
+
+        var response = await FunctionCall.SendAsync(engine.Services, functions.Delete, "DELETE", "provider_config_key=github",
+            route: new Dictionary<string, string> { ["connectionId"] = connection });
+        Assert.Equal(200, response.Status);
+        Assert.Empty(await engine.RecordsAsync(connection, GithubIssues.Model));
+        await pump;
+        Assert.Empty(await engine.RecordsAsync(connection, GithubIssues.Model));
+
+        // Imported again under the same id: synced again from empty, every record new.
+        engine.Github.PageDelay = TimeSpan.Zero;
+        engine.Github.SetIssues("o/r", Issues(3));
+        await engine.ImportAsync(connectionId: connection);
+        await engine.PumpAsync();
+        var records = await engine.RecordsAsync(connection, GithubIssues.Model);
+        Assert.Equal(3, records.Count);
+        Assert.All(records, r => Assert.Equal("ADDED", r.Action));
+        Assert.Equal(3, (await engine.ScheduleAsync(connection, "issues"))!.LastResult[GithubIssues.Model].Added);
+    }
 }

@@ -1,0 +1,26 @@
+using SyncHub.Core.Sdk;
+using SyncHub.Integrations.Github;
+
+namespace SyncHub.Tests.Scheduling;
+
+/// <summary>
+/// The GitHub syncs under an integration key no other test uses (<see cref="Key"/>), for the tests of requests that act
+/// on every connection of an integration: under <c>github</c> they would also trigger, start or pause the syncs of
+/// other tests' connections on the same Azurite. Only an engine started with this key loads these adapters.
+/// </summary>
+public static class IsolatedGithub
+{
+    public const string Key = "github-isolated";
+
+    [Sync(Key, "issues")]
+    public sealed class Issues : ISync
+    {
+        public Task ExecuteAsync(SyncContext nango, CancellationToken ct) => new GithubIssues().ExecuteAsync(nango, ct);
+    }
+
+    [Sync(Key, "labels")]
+    public sealed class Labels : ISync
+    {
+        public Task ExecuteAsync(SyncContext nango, CancellationToken ct) => new GithubLabels().ExecuteAsync(nango, ct);
+    }
+}
