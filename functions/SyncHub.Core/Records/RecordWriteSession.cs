@@ -16,6 +16,9 @@ public sealed class RecordWriteSession
 {
     private const int MaxAttempts = 8;
     private const int ParallelReads = 16;
+    private const int IndexScanParts = 16;
+    private const int ParallelIndexScans = 4;
+    private static readonly IReadOnlyList<(string From, string To)> IndexRanges = IndexScanRanges();
 
     private readonly RecordPartition _partition;
     private readonly RecordSetStore _sets;
@@ -74,12 +77,42 @@ public sealed class RecordWriteSession
         {
             return;
         }
-        var filter = $"PartitionKey eq '{RecordRows.PartitionKey}' and RowKey ge '{RecordRows.IndexPrefix}' and RowKey lt '{RecordRows.IndexEnd}'";
-        await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: IndexEntry.Columns, cancellationToken: ct))
+        // The index rows in key ranges, a few at a time: in Azure each page is a round trip, and Azurite sorts every
+        // row a query matches before it returns a page (index keys are hashes, so in random order), so a range of a
+        // sixteenth of the index costs far less per page than the whole index would.
+        var ranges = IndexRanges;
+        var found = new List<IndexEntry>[ranges.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, ranges.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelIndexScans, CancellationToken = ct },
+            async (i, token) =>
+            {
+                var (from, to) = ranges[i];
+                var filter = $"PartitionKey eq '{RecordRows.PartitionKey}' and RowKey ge '{from}' and RowKey lt '{to}'";
+                var entries = found[i] = [];
+                await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: IndexEntry.Columns, cancellationToken: token))
+                {
+                    entries.Add(IndexEntry.From(row));
+                }
+            });
+        foreach (var entry in found.SelectMany(f => f))
         {
-            var entry = IndexEntry.From(row);
             _index[entry.Id] = entry;
         }
+    }
+
+    /// <summary>
+    /// [i:, i;) cut into <see cref="IndexScanParts"/> ranges that together cover every key; even for the base64url
+    /// hashes index keys hold (<c>- 0-9 A-Z _ a-z</c> in ordinal order).
+    /// </summary>
+    private static IReadOnlyList<(string From, string To)> IndexScanRanges()
+    {
+        const string alphabet = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+        var bounds = new List<string> { RecordRows.IndexPrefix };
+        for (var k = 1; k < IndexScanParts; k++)
+        {
+            bounds.Add(RecordRows.IndexPrefix + alphabet[k * alphabet.Length / IndexScanParts]);
+        }
+        bounds.Add(RecordRows.IndexEnd);
+        return bounds.Zip(bounds.Skip(1)).ToList();
     }
 
     private enum Mode
@@ -315,9 +348,11 @@ public sealed class RecordWriteSession
                 staged.Add((change, entry));
                 meta = meta.Apply(change, entry, cursor);
             }
+            // Merge, not replace: meta always carries all its properties, so the two are the same here, and Azurite
+            // carries out a replace as delete + insert, whose delete costs O(rows in the table).
             var metaEntity = meta.ToEntity();
             actions.Add(_metaETag is { } etag
-                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, metaEntity, etag)
+                ? new TableTransactionAction(TableTransactionActionType.UpdateMerge, metaEntity, etag)
                 : new TableTransactionAction(TableTransactionActionType.Add, metaEntity));
             try
             {
@@ -411,7 +446,8 @@ public sealed class RecordWriteSession
                 ops.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, ETag.All));
                 break;
         }
-        ops.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entry.ToEntity()));
+        // An index row always carries all its properties, so merge = replace; Azurite's replace is a costly delete + insert.
+        ops.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, entry.ToEntity()));
         return (ops, entry);
     }
 
