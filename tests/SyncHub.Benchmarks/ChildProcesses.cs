@@ -164,6 +164,9 @@ public static class Azurite
 /// <summary>Settings shared by the harness's own service graph and the LocalHost it starts.</summary>
 public sealed record BenchSettings(string Storage, string SecretKey, string EncryptionKey, string ConfigPath)
 {
+    /// <summary>A run queue (and due-index partition) of the benchmark's own.</summary>
+    public string RunQueue { get; } = "bench-runs-" + Guid.NewGuid().ToString("N")[..8];
+
     public static BenchSettings Create(string storage, string configPath) =>
         new(storage, Guid.NewGuid().ToString(), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), configPath);
 
@@ -174,6 +177,7 @@ public sealed record BenchSettings(string Storage, string SecretKey, string Encr
         ["SyncHub:SecretKeys"] = SecretKey,
         ["SyncHub:EncryptionKey"] = EncryptionKey,
         ["SyncHub:ConfigPath"] = ConfigPath,
+        ["SyncHubRunQueue"] = RunQueue,
     };
 
     public void WriteLocalSettings(string path)
@@ -186,6 +190,8 @@ public sealed record BenchSettings(string Storage, string SecretKey, string Encr
             ["SyncHub__SecretKeys"] = SecretKey,
             ["SyncHub__EncryptionKey"] = EncryptionKey,
             ["SyncHub__ConfigPath"] = ConfigPath,
+            ["SyncHubSchedulerCron"] = "*/30 * * * * *",
+            ["SyncHubRunQueue"] = RunQueue,
         };
         File.WriteAllText(path, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
         if (!OperatingSystem.IsWindows())

@@ -5,7 +5,7 @@ namespace SyncHub.Benchmarks;
 /// <summary>Command-line options. Unknown options stop the run with the usage text.</summary>
 public sealed class Options
 {
-    public static readonly string[] Cases = ["raw", "write", "page", "concurrent"];
+    public static readonly string[] Cases = ["raw", "write", "page", "concurrent", "scheduler"];
 
     public const string Usage = """
         SyncHub.Benchmarks: measures the record store against raw Azurite in one run (DESIGN.md "Targets").
@@ -15,8 +15,9 @@ public sealed class Options
           --records N        records (and raw entities) per case (default 100000)
           --quick            a smoke run: 10000 records, shorter concurrent phase
           --changed N        records modified in the "changed" cases (default a tenth of --records; see README)
-          --only CASES       comma-separated subset of: raw, write, page, concurrent
+          --only CASES       comma-separated subset of: raw, write, page, concurrent, scheduler
                              (write also runs raw: its ratios are to raw's floors)
+          --schedules N      schedules in the scheduler case (default 100000, quick 10000)
           --storage CONN     use this storage connection string instead of starting an Azurite
           --clients N        concurrent clients in the concurrent case (default 32)
           --seconds S        duration of each half (raw, HTTP) of the concurrent case (default 10, quick 4)
@@ -32,6 +33,8 @@ public sealed class Options
     /// the table keeps its size while records change, so a sample gives the same per-record rate.</summary>
     public int Changed => Math.Min(Records, _changed ?? Math.Max(1, Records / 10));
     public bool Quick { get; private set; }
+    private int? _schedules;
+    public int Schedules => _schedules ?? (Quick ? 10_000 : 100_000);
     public HashSet<string> Only { get; } = new(StringComparer.OrdinalIgnoreCase);
     public string? Storage { get; private set; }
     public int Clients { get; private set; } = 32;
@@ -56,6 +59,9 @@ public sealed class Options
                 case "--records":
                     options.Records = PositiveInt(Value(), "--records");
                     recordsSet = true;
+                    break;
+                case "--schedules":
+                    options._schedules = PositiveInt(Value(), "--schedules");
                     break;
                 case "--changed":
                     options._changed = PositiveInt(Value(), "--changed");

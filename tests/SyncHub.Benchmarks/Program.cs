@@ -129,6 +129,17 @@ try
             await ReadCases.RunConcurrentAsync(recordTable, client, keys, options.Clients, TimeSpan.FromSeconds(options.ConcurrentSeconds), results, ct);
         }
     }
+
+    if (options.Runs("scheduler"))
+    {
+        Console.WriteLine($"scheduler: one tick over {options.Schedules:N0} schedules with 0, 100 and 1,000 due");
+        foreach (var figure in await SchedulerCase.RunAsync(services, options.Schedules, Console.Out, ct))
+        {
+            var target = figure.Due == 1_000 ? "< 2 s" : "grows with due";
+            results.Add(new Result("scheduler", $"tick, {figure.Schedules:N0} schedules, {figure.Due:N0} due", figure.Seconds, "s", null, null,
+                target, figure.Due == 1_000 ? figure.Seconds < 2 && figure.Enqueued == figure.Due : null, $"{figure.Enqueued:N0} enqueued"));
+        }
+    }
 }
 catch (OperationCanceledException) when (ct.IsCancellationRequested)
 {

@@ -20,14 +20,17 @@ public sealed class DueRuns(FixedTables tables, Microsoft.Extensions.Options.IOp
     public async Task AddAsync(SyncKey key, long at, CancellationToken ct)
     {
         var table = await tables.GetAsync(StorageNames.DueRunsTable, ct);
-        await table.UpsertEntityAsync(new TableEntity(Partition, RowKey(key, at))
-        {
-            ["Integration"] = key.Integration,
-            ["ConnectionId"] = key.ConnectionId,
-            ["Sync"] = key.Sync,
-            ["Variant"] = key.Variant,
-        }, TableUpdateMode.Replace, ct);
+        await table.UpsertEntityAsync(Entry(Partition, key, at), TableUpdateMode.Replace, ct);
     }
+
+    /// <summary>The due-index row for running <paramref name="key"/> at <paramref name="at"/> on run queue <paramref name="queue"/>.</summary>
+    public static TableEntity Entry(string queue, SyncKey key, long at) => new(queue, RowKey(key, at))
+    {
+        ["Integration"] = key.Integration,
+        ["ConnectionId"] = key.ConnectionId,
+        ["Sync"] = key.Sync,
+        ["Variant"] = key.Variant,
+    };
 
     /// <summary>Best effort: a leftover entry is harmless.</summary>
     public async Task RemoveAsync(SyncKey key, long at, CancellationToken ct)

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace SyncHub.Core.Scheduling;
 
-/// <summary>The timer's work: enqueue a run for each due entry of the due index, then drop those entries.</summary>
+/// <summary>
+/// The timer's work: enqueue a run for each due entry of the due index, then drop those entries. Due syncs go 32 to a
+/// message (<see cref="SyncRunMessage.FanOut"/>), so a tick with 1,000 due sends 32 messages.
+/// </summary>
 public sealed class Scheduler(DueRuns due, SyncRunQueue queue, TimeProvider clock, IOptions<SchedulingOptions> options, ILogger<Scheduler> logger)
 {
     private const int ParallelSends = 16;
@@ -18,8 +21,10 @@ public sealed class Scheduler(DueRuns due, SyncRunQueue queue, TimeProvider cloc
         }
         // Several entries can name one schedule (it was rescheduled); one message each is enough.
         var keys = runs.Select(r => r.Key).Distinct().ToList();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = ParallelSends, CancellationToken = ct },
-            (key, token) => new ValueTask(queue.SendAsync(new SyncRunMessage(key, SyncRunKind.Scheduled), token)));
+        var messages = keys.Chunk(SyncRunMessage.MaxFanOut + 1)
+            .Select(chunk => new SyncRunMessage(chunk[0], SyncRunKind.Scheduled, FanOut: chunk.Length > 1 ? chunk[1..] : null));
+        await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = ParallelSends, CancellationToken = ct },
+            (message, token) => new ValueTask(queue.SendAsync(message, token)));
         await due.DeleteAsync(runs, ct);
         logger.LogInformation("Scheduler enqueued {Count} due sync runs", keys.Count);
         return keys.Count;

@@ -18,11 +18,20 @@ public enum SyncRunKind
 }
 
 /// <summary>A message on the <c>sync-runs</c> queue. Duplicates are harmless: the run lease admits one.</summary>
+/// <remarks>
+/// A scheduler message may also carry <see cref="FanOut"/>: more due syncs, which the receiving function re-sends as
+/// messages of their own before running <see cref="Key"/>. The tick then sends one message per 32 due syncs, so its cost
+/// stays small, and the fan-out runs in parallel on the queue's instances.
+/// </remarks>
 public sealed record SyncRunMessage(
     [property: JsonPropertyName("key")] SyncKey Key,
     [property: JsonPropertyName("kind")] SyncRunKind Kind,
-    [property: JsonPropertyName("run_id")] string? RunId = null)
+    [property: JsonPropertyName("run_id")] string? RunId = null,
+    [property: JsonPropertyName("fan_out")] IReadOnlyList<SyncKey>? FanOut = null)
 {
+    /// <summary>Due syncs per scheduler message: 32 keys stay far below the 64 KiB message limit.</summary>
+    public const int MaxFanOut = 31;
+
     public string ToJson() => JsonSerializer.Serialize(this, SchedulingJson.Default.SyncRunMessage);
 }
 

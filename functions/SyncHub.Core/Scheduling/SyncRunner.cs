@@ -38,6 +38,14 @@ public sealed class SyncRunner(
 
     public async Task RunAsync(SyncRunMessage message, CancellationToken ct)
     {
+        if (message.FanOut is { Count: > 0 } others)
+        {
+            // The scheduler's batch: give every other due sync its own message first (a retry of this message only
+            // re-sends duplicates, which the lease refuses), then run this one.
+            await Parallel.ForEachAsync(others, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+                (key, token) => new ValueTask(queue.SendAsync(new SyncRunMessage(key, SyncRunKind.Scheduled), token)));
+            message = message with { FanOut = null };
+        }
         var now = clock.GetUtcNow().UtcTicks;
         var resumed = false;
         Schedule? busy = null;
