@@ -40,6 +40,8 @@ public class MainTemplateTests
 
     private static ArmResource FunctionApp => Single("Microsoft.Web/sites");
 
+    internal static IReadOnlyCollection<string> EmittedAppSettings() => AppSettings().Keys;
+
     private static Dictionary<string, JsonNode?> AppSettings()
     {
         var settings = FunctionApp.Properties["siteConfig"]!["appSettings"]!.AsArray();
