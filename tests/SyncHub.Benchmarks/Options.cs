@@ -14,7 +14,7 @@ public sealed class Options
 
           --records N        records (and raw entities) per case (default 100000)
           --quick            a smoke run: 10000 records, shorter concurrent phase
-          --changed N        records modified in the "changed" cases (default a tenth of --records; see README)
+          --changed N        records modified in the "changed" cases (default a twentieth of --records; see README)
           --only CASES       comma-separated subset of: raw, write, page, concurrent, scheduler
                              (write also runs raw: its ratios are to raw's floors)
           --schedules N      schedules in the scheduler case (default 100000, quick 10000)
@@ -31,7 +31,7 @@ public sealed class Options
 
     /// <summary>Azurite's deletes cost O(table rows) each, so changing every record of a large table takes many minutes;
     /// the table keeps its size while records change, so a sample gives the same per-record rate.</summary>
-    public int Changed => Math.Min(Records, _changed ?? Math.Max(1, Records / 10));
+    public int Changed => Math.Min(Records, _changed ?? Math.Max(1, Records / 20));
     public bool Quick { get; private set; }
     private int? _schedules;
     public int Schedules => _schedules ?? (Quick ? 10_000 : 100_000);
