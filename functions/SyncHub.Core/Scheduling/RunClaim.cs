@@ -22,7 +22,7 @@ public static class RunClaim
             }
             resumed = true;
             // A run that was RUNNING when its lease expired crashed: what it had seen is lost, so no delete detection.
-            return s with { RunState = RunStates.Running, LeaseUntil = lease, DeletesUnsafe = s.DeletesUnsafe || s.RunState == RunStates.Running };
+            return s with { RunState = RunStates.Running, LeaseId = NewLeaseId(), LeaseUntil = lease, DeletesUnsafe = s.DeletesUnsafe || s.RunState == RunStates.Running };
         }
         var due = s.State == ScheduleStates.Started && s.NextRunAt > 0 && s.NextRunAt <= now;
         if (message.Kind == SyncRunKind.Continuation || !(s.TriggerPending || due))
@@ -34,6 +34,7 @@ public static class RunClaim
         {
             RunState = RunStates.Running,
             RunId = Guid.NewGuid().ToString("N"),
+            LeaseId = NewLeaseId(),
             LeaseUntil = lease,
             RunStartedAt = now,
             RunCounts = [],
@@ -47,4 +48,6 @@ public static class RunClaim
         };
     }
 
+
+    private static string NewLeaseId() => Guid.NewGuid().ToString("N");
 }

@@ -58,7 +58,7 @@ internal sealed class RunOutput(
         {
             _gate.Release();
         }
-        var saved = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running
+        var saved = await store.UpdateAsync(schedule.Key, s => s.LeaseId == schedule.LeaseId && s.RunState == RunStates.Running
             ? s with { Checkpoint = json, RunCounts = counts }
             : null, ct);
         if (saved is null)

@@ -39,6 +39,13 @@ public sealed record Schedule
 
     public string RunState { get; init; } = RunStates.Idle;
     public string? RunId { get; init; }
+
+    /// <summary>
+    /// Who holds the run now: new at every claim, resume and takeover. A run continues across invocations under one
+    /// <see cref="RunId"/>, but only the holder of the current lease may heartbeat, checkpoint or end it, so an
+    /// invocation whose lease was taken over (it was slow, not dead) is fenced out.
+    /// </summary>
+    public string? LeaseId { get; init; }
     public long LeaseUntil { get; init; }
     public long RunStartedAt { get; init; }
     public Dictionary<string, ModelCounts> RunCounts { get; init; } = [];
@@ -82,6 +89,7 @@ public sealed record Schedule
         ["NextRunAt"] = NextRunAt,
         ["RunState"] = RunState,
         ["RunId"] = RunId,
+        ["LeaseId"] = LeaseId,
         ["LeaseUntil"] = LeaseUntil,
         ["RunStartedAt"] = RunStartedAt,
         ["RunCounts"] = JsonSerializer.Serialize(RunCounts, SchedulingJson.Default.DictionaryStringModelCounts),
@@ -109,6 +117,7 @@ public sealed record Schedule
         NextRunAt = e.GetInt64("NextRunAt") ?? 0,
         RunState = e.GetString("RunState") ?? RunStates.Idle,
         RunId = e.GetString("RunId"),
+        LeaseId = e.GetString("LeaseId"),
         LeaseUntil = e.GetInt64("LeaseUntil") ?? 0,
         RunStartedAt = e.GetInt64("RunStartedAt") ?? 0,
         RunCounts = Counts(e.GetString("RunCounts")),

@@ -113,7 +113,7 @@ public sealed class SyncRunner(
             if (connection is null || credentials is null)
             {
                 _logger.LogInformation("Sync {Sync}: the connection was deleted; the run is dropped", key);
-                await store.UpdateAsync(key, s => s.RunId == schedule.RunId ? s with { RunState = RunStates.Idle, LeaseUntil = 0 } : null, CancellationToken.None);
+                await store.UpdateAsync(key, s => s.LeaseId == schedule.LeaseId ? s with { RunState = RunStates.Idle, LeaseUntil = 0 } : null, CancellationToken.None);
                 return;
             }
             if (schedule.EmptyCacheDue)
@@ -180,7 +180,7 @@ public sealed class SyncRunner(
             {
                 await Task.Delay(period, clock, stop);
                 var now = clock.GetUtcNow().UtcTicks;
-                var renewed = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running
+                var renewed = await store.UpdateAsync(schedule.Key, s => s.LeaseId == schedule.LeaseId && s.RunState == RunStates.Running
                     ? s with { LeaseUntil = now + options.Value.LeaseDuration.Ticks }
                     : null, stop);
                 if (renewed is null)
@@ -207,7 +207,7 @@ public sealed class SyncRunner(
         {
             await sets.EmptyAsync(new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant), ct);
         }
-        await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId ? s with { EmptyCacheDue = false } : null, ct);
+        await store.UpdateAsync(schedule.Key, s => s.LeaseId == schedule.LeaseId ? s with { EmptyCacheDue = false } : null, ct);
         _logger.LogInformation("Sync {Sync}: records of {Models} emptied before the run", schedule.Key, string.Join(", ", definition.Models));
     }
 
@@ -243,7 +243,7 @@ public sealed class SyncRunner(
                 await seenStore.SaveAsync(schedule.RunId!, output.Seen, ct);
             }
             var now = clock.GetUtcNow().UtcTicks;
-            var continuing = await store.UpdateAsync(schedule.Key, s => s.RunId == schedule.RunId && s.RunState == RunStates.Running ? s with
+            var continuing = await store.UpdateAsync(schedule.Key, s => s.LeaseId == schedule.LeaseId && s.RunState == RunStates.Running ? s with
             {
                 RunState = RunStates.Continuing,
                 LeaseUntil = now + 2 * options.Value.LeaseDuration.Ticks,
@@ -266,7 +266,7 @@ public sealed class SyncRunner(
     {
         var ct = CancellationToken.None;
         var now = clock.GetUtcNow().UtcTicks;
-        var finished = await EndRunAsync(schedule.Key, schedule, s => s.RunId != schedule.RunId ? null : s with
+        var finished = await EndRunAsync(schedule.Key, schedule, s => s.LeaseId != schedule.LeaseId ? null : s with
         {
             RunState = RunStates.Idle,
             LeaseUntil = 0,

@@ -71,4 +71,17 @@ public sealed class RunClaimTests
         var resumed = Claim(continuing, SyncRunKind.Continuation, "r1")!;
         Assert.Equal((RunStates.Running, "r1", false), (resumed.RunState, resumed.RunId, resumed.DeletesUnsafe));
     }
+
+    [Fact]
+    public void Every_claim_resume_and_takeover_gets_a_new_lease_id_so_a_slow_former_holder_is_fenced_out()
+    {
+        var first = Claim(Idle(), SyncRunKind.Scheduled)!;
+        Assert.NotNull(first.LeaseId);
+        var takenOver = RunClaim.Claim(first with { LeaseUntil = Now }, new SyncRunMessage(Key, SyncRunKind.Scheduled), Now, Lease, out _)!;
+        Assert.Equal(first.RunId, takenOver.RunId);
+        Assert.NotEqual(first.LeaseId, takenOver.LeaseId);
+        var continuing = takenOver with { RunState = RunStates.Continuing };
+        var resumed = Claim(continuing, SyncRunKind.Continuation, first.RunId)!;
+        Assert.NotEqual(takenOver.LeaseId, resumed.LeaseId);
+    }
 }
