@@ -75,7 +75,25 @@ public sealed class SyncRunner(
             return;
         }
         _logger.LogInformation("Sync {Sync} run {RunId} {How}", message.Key, claimed.RunId, resumed ? "resumed" : "started");
+        await SendWatchdogAsync(message.Key, ct);
         await ExecuteAsync(claimed, ct);
+    }
+
+    /// <summary>
+    /// If this invocation dies, its own message only comes back after the queue's visibility timeout (up to minutes).
+    /// A delayed check just past the lease makes the takeover prompt instead: while the run lives, each check finds it
+    /// busy and looks again at the lease's end; once it is over, the check finds nothing to do.
+    /// </summary>
+    private async Task SendWatchdogAsync(SyncKey key, CancellationToken ct)
+    {
+        try
+        {
+            await queue.SendAsync(new SyncRunMessage(key, SyncRunKind.Scheduled), ct, options.Value.LeaseDuration + TimeSpan.FromSeconds(2));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning("Sync {Sync}: could not queue the takeover check ({Error}); a crash would be noticed later", key, e.Message);
+        }
     }
 
     /// <summary>Records ERROR for a message that crashed the runner on every delivery (it reached the poison queue).</summary>

@@ -287,4 +287,23 @@ public sealed class SyncEngineTests
         Assert.All(records, r => Assert.Equal("ADDED", r.Action));
         Assert.Equal(3, (await engine.ScheduleAsync(connection, "issues"))!.LastResult[GithubIssues.Model].Added);
     }
+
+    [Fact]
+    public async Task Every_claimed_run_leaves_a_takeover_check_just_past_its_lease_which_is_harmless_once_the_run_is_over()
+    {
+        await using var engine = await SyncEngine.StartAsync(new Dictionary<string, string?> { ["SyncHub:Scheduling:LeaseDuration"] = "00:00:01" });
+        engine.Github.SetIssues("o/r", Issues(3));
+        var connection = await engine.ImportAsync();
+        await engine.PumpAsync(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(1, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
+
+        // The checks become visible 3 s after each claim (lease 1 s + 2 s).
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        var checks = (await engine.Queue.PeekMessagesAsync(32)).Value;
+        Assert.True(checks.Length >= 2, $"expected a takeover check per claimed run, found {checks.Length}");
+        await engine.PumpAsync();
+
+        Assert.Equal(1, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
+        Assert.Equal(1, (await engine.ScheduleAsync(connection, "labels"))!.Successes);
+    }
 }
