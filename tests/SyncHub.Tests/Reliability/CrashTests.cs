@@ -97,6 +97,19 @@ public sealed class CrashTests(ITestOutputHelper output)
         await using var b = await LocalHostProcess.StartAsync(HostSettings(engine, runQueue));
 
         await Api.ImportAsync(a.Client, connection);
+        // Both first runs must have been claimed: a trigger sent before that is (rightly) absorbed by the run it joins.
+        await Api.WaitForAsync(async () =>
+        {
+            foreach (var sync in new[] { "issues", "labels" })
+            {
+                var schedule = await engine.ScheduleAsync(connection, sync);
+                if (schedule is null || (schedule.RunState != RunStates.Running && schedule.Successes == 0))
+                {
+                    return null;
+                }
+            }
+            return "";
+        }, TimeSpan.FromSeconds(30), () => $"the first runs did not start; A said:\n{a.Output}\nB said:\n{b.Output}");
         // The same run message delivered again and again, to both hosts, while the first run goes on.
         var queue = engine.Get<SyncRunQueue>();
         foreach (var sync in new[] { "issues", "labels" })
