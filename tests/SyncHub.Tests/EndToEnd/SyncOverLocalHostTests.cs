@@ -38,6 +38,15 @@ public sealed class SyncOverLocalHostTests
         var records = await WaitForRecordsAsync(host, connection, 5);
         Assert.Equal(["100", "101", "102", "103", "104"], records.Select(r => r!["id"]!.GetValue<string>()));
 
+        // Records are visible before their run ends; make the sync due only once that run has ended (its end places the
+        // next run on the grid and would move a due time set before it).
+        var settled = DateTime.UtcNow.AddSeconds(15);
+        while ((await engine.ScheduleAsync(connection, "issues")) is not { RunState: RunStates.Idle, Successes: 1 })
+        {
+            Assert.True(DateTime.UtcNow < settled, "the first run did not end");
+            await Task.Delay(100);
+        }
+
         // Make the issues sync due now: only the timer can notice.
         // An issue updated after the last sync date: the incremental run (since=...) must bring it.
         engine.Github.SetIssues("o/r", [.. Enumerable.Range(0, 5).Select(i => FakeGithub.Issue(100 + i, $"2026-01-01T00:00:0{i}Z")), FakeGithub.Issue(105, "2099-01-01T00:00:00Z")]);
