@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Nango } from '@nangohq/node';
+import { importConnection as importSyncHubConnection } from './synchub.mjs';
 
 const host = process.env.SYNCHUB_URL;
 const secretKey = process.env.SYNCHUB_KEY;
@@ -13,22 +14,7 @@ const integration = 'github';
 /** A connection id no other test or run uses. */
 const uniqueId = (suffix = '') => `client-${randomUUID().slice(0, 12)}${suffix}`;
 
-/** Imports a connection the way SyncHub documents it (the client's own import call targets another endpoint). */
-async function importConnection(connectionId, { metadata, apiKey = `sk-${randomUUID()}` } = {}) {
-    const response = await fetch(`${host}/connections`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-            provider_config_key: integration,
-            connection_id: connectionId,
-            credentials: { type: 'API_KEY', apiKey },
-            ...(metadata ? { metadata } : {}),
-        }),
-    });
-    const body = await response.json();
-    assert.equal(response.status, 200, JSON.stringify(body));
-    return { body, apiKey };
-}
+const importConnection = (connectionId, options) => importSyncHubConnection(host, secretKey, connectionId, options);
 
 /** Asserts that a client call fails with this HTTP status and error code. */
 async function rejectsWith(promise, status, code) {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Nango } from '@nangohq/node';
 import { issue, label } from './fake-github.mjs';
+import { importConnection as importSyncHubConnection } from './synchub.mjs';
 
 const host = process.env.SYNCHUB_URL;
 const secretKey = process.env.SYNCHUB_KEY;
@@ -28,19 +29,7 @@ async function issueRuns(repo) {
     return requests.filter((r) => r.path.startsWith(`/repos/${repo}/issues?`) && !/[?&]page=/.test(r.path));
 }
 
-async function importConnection(connectionId, metadata) {
-    const response = await fetch(`${host}/connections`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-            provider_config_key: integration,
-            connection_id: connectionId,
-            credentials: { type: 'API_KEY', apiKey: `sk-${randomUUID()}` },
-            metadata,
-        }),
-    });
-    assert.equal(response.status, 200, await response.text());
-}
+const importConnection = (connectionId, metadata) => importSyncHubConnection(host, secretKey, connectionId, { metadata });
 
 /** Polls until check() returns a truthy value (returned), or fails after timeoutMs with the last value seen. */
 async function waitFor(what, check, timeoutMs = 15_000) {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace SyncHub.Core.Records;
@@ -65,6 +64,5 @@ public readonly record struct Cursor(long Ticks) : IComparable<Cursor>
     public static bool operator <=(Cursor a, Cursor b) => a.Ticks <= b.Ticks;
     public static bool operator >=(Cursor a, Cursor b) => a.Ticks >= b.Ticks;
 
-    [SuppressMessage("Style", "IDE0071", Justification = "Readable in logs")]
     public override string ToString() => Encode();
 }

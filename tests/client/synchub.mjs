@@ -1,0 +1,21 @@
+// Shared by the client suites: importing a connection through SyncHub's POST /connections (the Node client's own
+// import call targets another endpoint).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+/** POST /connections for the github integration; returns the response body and the API key it stored. */
+export async function importConnection(host, secretKey, connectionId, { metadata, apiKey = `sk-${randomUUID()}` } = {}) {
+    const response = await fetch(`${host}/connections`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+            provider_config_key: 'github',
+            connection_id: connectionId,
+            credentials: { type: 'API_KEY', apiKey },
+            ...(metadata ? { metadata } : {}),
+        }),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    return { body: JSON.parse(text), apiKey };
+}
