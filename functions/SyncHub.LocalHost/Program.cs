@@ -30,6 +30,8 @@ try
         builder.WebHost.UseUrls("http://127.0.0.1:7071");
     }
 
+    builder.WebHost.ConfigureKestrel(kestrel => RequestLimits.Raise(kestrel.Limits));
+
     var host = HostJson.Load(hostJsonPath);
     catalog = FunctionCatalog.Discover(typeof(SyncHub.Functions.ConnectionFunctions).Assembly);
     // Like the Functions host's indexing: a trigger whose %setting% does not resolve stops start-up.
@@ -44,6 +46,7 @@ try
     app = builder.Build();
     app.UseServerErrorEnvelope();
     app.UseEmptyErrorEnvelope();
+    app.UseRequestLimits();
     app.MapHttpTriggers(catalog, host);
     app.MapFallback(ErrorResponses.NotFoundAsync);
 }

@@ -124,7 +124,7 @@ describe('sync control with @nangohq/node', () => {
         const issues = status['issues::base'];
         assert.equal(issues.connection_id, connectionId);
         assert.equal(issues.status, 'SUCCESS');
-        assert.equal(issues.type, 'INCREMENTAL');
+        assert.equal(issues.type, 'INITIAL'); // its only run started with no last sync date
         assert.equal(issues.frequency, 'every 30 minutes');
         assert.match(issues.id, /^[0-9a-f-]{36}$/);
         assert.ok(Date.parse(issues.finishedAt) <= Date.now());

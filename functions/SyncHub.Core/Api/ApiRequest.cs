@@ -10,9 +10,32 @@ public sealed class ApiRequest(HttpRequest http)
     /// <summary>Bodies beyond this are refused before parsing; no endpoint needs more.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
 
+    private bool _queryRead;
+
     public HttpRequest Http { get; } = http;
 
-    public QueryInput Query(Validation validation, params string[] allowed) => new(Http.Query, validation, allowed);
+    /// <summary>The query, with <paramref name="allowed"/> its only keys (others are errors in <paramref name="validation"/>).</summary>
+    public QueryInput Query(Validation validation, params string[] allowed)
+    {
+        _queryRead = true;
+        return new(Http.Query, validation, allowed);
+    }
+
+    /// <summary>
+    /// API.md validates the query before the body on every endpoint: an endpoint that reads its body without having
+    /// read its query takes no query keys, so any key is 400 <c>invalid_query_params</c> before the body is looked at.
+    /// Reading the body calls this; an endpoint that checks path values first calls it before them.
+    /// </summary>
+    public void RejectUnreadQuery()
+    {
+        if (_queryRead)
+        {
+            return;
+        }
+        var validation = Validation.Query();
+        Query(validation);
+        validation.ThrowIfInvalid();
+    }
 
     public string? Header(string name)
     {
@@ -47,6 +70,7 @@ public sealed class ApiRequest(HttpRequest http)
 
     public async Task<JsonNode?> JsonAsync(CancellationToken ct)
     {
+        RejectUnreadQuery();
         if (Http.ContentLength > MaxBodyBytes)
         {
             throw TooLarge();

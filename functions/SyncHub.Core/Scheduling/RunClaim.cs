@@ -30,6 +30,7 @@ public static class RunClaim
             return null;
         }
         var reset = s.TriggerPending && s.ResetPending;
+        var lastSyncDate = reset ? 0 : s.LastSyncDate;
         return s with
         {
             RunState = RunStates.Running,
@@ -44,7 +45,8 @@ public static class RunClaim
             ResetPending = false,
             EmptyCachePending = false,
             Checkpoint = reset ? null : s.Checkpoint,
-            LastSyncDate = reset ? 0 : s.LastSyncDate,
+            LastSyncDate = lastSyncDate,
+            RunType = lastSyncDate == 0 ? RunTypes.Initial : RunTypes.Incremental,
         };
     }
 

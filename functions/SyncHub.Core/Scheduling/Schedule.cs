@@ -11,6 +11,12 @@ public static class ScheduleStates
     public const string Paused = "PAUSED";
 }
 
+public static class RunTypes
+{
+    public const string Initial = "INITIAL";
+    public const string Incremental = "INCREMENTAL";
+}
+
 public static class RunStates
 {
     public const string Idle = "IDLE";
@@ -63,6 +69,12 @@ public sealed record Schedule
     public string? Checkpoint { get; init; }
     public long LastSyncDate { get; init; }
 
+    /// <summary>
+    /// INITIAL or INCREMENTAL: the type of the latest run, fixed when it is claimed (INITIAL when it started with no
+    /// last sync date: the first run, or the first after a reset). Null before any run.
+    /// </summary>
+    public string? RunType { get; init; }
+
     /// <summary>SUCCESS or ERROR of the last finished run; null before any.</summary>
     public string? LastStatus { get; init; }
     public string? LastError { get; init; }
@@ -100,6 +112,7 @@ public sealed record Schedule
         ["EmptyCachePending"] = EmptyCachePending,
         ["Checkpoint"] = Checkpoint,
         ["LastSyncDate"] = LastSyncDate,
+        ["RunType"] = RunType,
         ["LastStatus"] = LastStatus,
         ["LastError"] = LastError,
         ["FinishedAt"] = FinishedAt,
@@ -128,6 +141,7 @@ public sealed record Schedule
         EmptyCachePending = e.GetBoolean("EmptyCachePending") ?? false,
         Checkpoint = e.GetString("Checkpoint"),
         LastSyncDate = e.GetInt64("LastSyncDate") ?? 0,
+        RunType = e.GetString("RunType"),
         LastStatus = e.GetString("LastStatus"),
         LastError = e.GetString("LastError"),
         FinishedAt = e.GetInt64("FinishedAt") ?? 0,

@@ -31,7 +31,7 @@ public sealed class SyncEndpoints(
         var body = await request.JsonObjectAsync(ct);
         var validation = Validation.Body();
         var input = new BodyInput(body, validation, [.. ControlKeys, "opts", "sync_mode"]);
-        var (integrationKey, requested, connectionId) = ReadControl(input);
+        var (integrationKey, requested, connectionId) = ReadControl(input, syncsRequired: false);
         var reset = false;
         var emptyCache = false;
         if (input.Object("opts", required: false) is { } opts)
@@ -195,6 +195,7 @@ public sealed class SyncEndpoints(
 
     private async Task<(IntegrationDefinition Integration, SyncDefinition Sync, string Variant, string ConnectionId)> ReadVariantAsync(ApiRequest request, CancellationToken ct)
     {
+        request.RejectUnreadQuery();
         var uri = Validation.Uri();
         var name = uri.Name(request.Route("name"), Names.SyncName(), "sync name", "name");
         var variant = uri.Name(request.Route("variant"), Names.SyncName(), "variant", "variant");
@@ -219,16 +220,22 @@ public sealed class SyncEndpoints(
     {
         var body = await request.JsonObjectAsync(ct);
         var validation = Validation.Body();
-        var (integrationKey, requested, connectionId) = ReadControl(new BodyInput(body, validation, ControlKeys));
+        // Unlike trigger, start and pause need `syncs` (an empty list = every sync): a pause that names nothing by
+        // mistake must not pause everything.
+        var (integrationKey, requested, connectionId) = ReadControl(new BodyInput(body, validation, ControlKeys), syncsRequired: true);
         validation.ThrowIfInvalid();
         return await ResolveAsync(integrationKey!, requested!, connectionId, ct);
     }
 
-    private static (string? Integration, List<SyncSelector>? Syncs, string? ConnectionId) ReadControl(BodyInput input)
+    private static (string? Integration, List<SyncSelector>? Syncs, string? ConnectionId) ReadControl(BodyInput input, bool syncsRequired)
     {
         var integration = input.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
         var connectionId = input.Name("connection_id", Names.ConnectionId(), "connection id", required: false);
         var syncs = new List<SyncSelector>();
+        if (syncsRequired && input.Node("syncs") is null)
+        {
+            input.Validation.Add("invalid_type", "is required: a list of syncs (\"issues\", \"issues::v1\" or { name, variant }), or [] for every sync", "syncs");
+        }
         var array = input.Array("syncs", required: false) ?? [];
         if (array.Count > 1000)
         {
@@ -340,7 +347,7 @@ public sealed class SyncEndpoints(
             ["name"] = s.Key.Sync,
             ["variant"] = s.Key.Variant,
             ["status"] = status,
-            ["type"] = s.LastSyncDate == 0 ? "INITIAL" : "INCREMENTAL",
+            ["type"] = s.RunType ?? RunTypes.Initial,
             ["frequency"] = schedules.FrequencyOf(s).Text,
         };
         if (s.FinishedAt > 0)

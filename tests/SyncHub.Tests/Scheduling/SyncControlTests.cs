@@ -508,7 +508,8 @@ public sealed class SyncControlTests
         Assert.Equal(connection, issues["connection_id"]!.GetValue<string>());
         Assert.Equal("base", issues["variant"]!.GetValue<string>());
         Assert.Equal("SUCCESS", issues["status"]!.GetValue<string>());
-        Assert.Equal("INCREMENTAL", issues["type"]!.GetValue<string>());
+        // One run so far, which started with no last sync date.
+        Assert.Equal("INITIAL", issues["type"]!.GetValue<string>());
         Assert.Equal("every 30 minutes", issues["frequency"]!.GetValue<string>());
         var finishedAt = issues["finishedAt"]!.GetValue<string>();
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,}(Z|\+00:00)$", finishedAt);
