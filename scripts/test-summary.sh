@@ -31,7 +31,7 @@ while [ $# -ge 4 ]; do
   if ! [[ "$status" =~ ^[0-9]+$ ]]; then
     problem="did not run"
   elif [ "$status" = 124 ]; then
-    problem="hung: stopped at its time limit"
+    problem="hung: did not end within its time limit"
   elif [ ! -f "$log" ] && [ "$kind" != step ]; then
     problem="no log: it did not run"
   fi

@@ -27,9 +27,10 @@ summarise() { cleanup; bash scripts/test-summary.sh "${results[@]+"${results[@]}
 trap 'results+=(step interrupted "" 130); summarise' INT TERM
 trap cleanup EXIT
 
-# show NAME LOG: after a phase, the lines worth reading (the whole log is kept in LOG).
+# show LOG STATUS: after a phase, the lines worth reading, and the log's end when it failed (all of it stays in LOG).
 show() {
-  grep -E '^ *(Passed|Failed)! |^ *Failed |Error Message|: error |Test Run Aborted|test run was aborted|hung:|^# (pass|fail|cancelled) |^not ok ' "$2" | head -200
+  grep -E '^ *(Passed|Failed)! |^ *Failed |Error Message|: error |Test Run Aborted|test run was aborted|hung:|^# (pass|fail|cancelled) |^not ok ' "$1" | head -200
+  if [ "$2" != 0 ]; then echo "--- the last lines of $1 (exit status $2) ---"; tail -n 40 "$1"; echo "---"; fi
 }
 
 if [ ! -x node_modules/.bin/azurite ] || [ ! -d node_modules/@nangohq/node ]; then
@@ -49,7 +50,7 @@ echo "Building SyncHub.Functions.sln (Release)..."
 run_step build "$logs/build.log" "$(phase_limit)" dotnet build SyncHub.Functions.sln -c Release -nologo -v q
 build_status=$?
 grep -E ": error |Build succeeded|Build FAILED" "$logs/build.log" | sort -u
-[ "$build_status" = 0 ] || summarise
+if [ "$build_status" != 0 ]; then show "$logs/build.log" "$build_status"; summarise; fi
 
 mapfile -t projects < <(test_projects SyncHub.Functions.sln)
 if [ "${#projects[@]}" = 0 ]; then
@@ -60,19 +61,19 @@ for project in "${projects[@]+"${projects[@]}"}"; do
   name=$(basename "$project" .csproj)
   echo "Testing $name..."
   run_dotnet_project "$name" "$project" "$logs"
-  show "$name" "$logs/$name.log"
+  show "$logs/$name.log" $?
 done
 
 # The runner's own tests: the summariser on sample logs, and a real crashing test host (tests/runner-check).
 echo "Testing the test runner (tests/scripts)..."
 run_node_suite scripts "$logs/scripts.log" "$(phase_limit 300)" node --test --test-reporter=tap tests/scripts/*.test.mjs
-show scripts "$logs/scripts.log"
+show "$logs/scripts.log" $?
 
 # The client suite must exist and end with its summary: a missing run.mjs is a failure, not a skip.
 echo "Testing the Node client (tests/client)..."
 if [ -f tests/client/run.mjs ]; then
   run_node_suite client "$logs/client.log" "$(phase_limit 900)" node tests/client/run.mjs
-  show client "$logs/client.log"
+  show "$logs/client.log" $?
 else
   echo "tests/client/run.mjs is missing" >&2
   results+=(tap client "$logs/client.log" missing)
