@@ -29,7 +29,7 @@ trap cleanup EXIT
 
 # show LOG STATUS: after a phase, the lines worth reading, and the log's end when it failed (all of it stays in LOG).
 show() {
-  grep -E '^ *(Passed|Failed)! |^ *Failed |Error Message|: error |Test Run Aborted|test run was aborted|hung:|^# (pass|fail|cancelled) |^not ok ' "$1" | head -200
+  grep -E '^ *(Passed|Failed)! +- |^ *Failed |: error |Test Run Aborted|test run was aborted|hung:|^# (pass|fail|cancelled) |^not ok ' "$1" | head -200
   if [ "$2" != 0 ]; then echo "--- the last lines of $1 (exit status $2) ---"; tail -n 40 "$1"; echo "---"; fi
 }
 
