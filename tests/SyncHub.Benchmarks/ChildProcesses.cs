@@ -111,6 +111,8 @@ public sealed class ChildProcess : IDisposable
             }
             catch (SocketException) when (DateTime.UtcNow < deadline && !process.Exited)
             {
+                // The polling interval of this wait for the port (the harness is a console program, not a test, and
+                // does not reference the tests' Eventually helper).
                 await Task.Delay(100);
             }
             catch (SocketException e)

@@ -40,12 +40,8 @@ public sealed class SyncOverLocalHostTests
 
         // Records are visible before their run ends; make the sync due only once that run has ended (its end places the
         // next run on the grid and would move a due time set before it).
-        var settled = DateTime.UtcNow.AddSeconds(15);
-        while ((await engine.ScheduleAsync(connection, "issues")) is not { RunState: RunStates.Idle, Successes: 1 })
-        {
-            Assert.True(DateTime.UtcNow < settled, "the first run did not end");
-            await Task.Delay(100);
-        }
+        await Eventually.Value(() => engine.ScheduleAsync(connection, "issues"), s => s is { RunState: RunStates.Idle, Successes: 1 },
+            "the first run to end", describe: Describe, interval: TimeSpan.FromMilliseconds(100));
 
         // Make the issues sync due now: only the timer can notice.
         // An issue updated after the last sync date: the incremental run (since=...) must bring it.
@@ -59,31 +55,20 @@ public sealed class SyncOverLocalHostTests
         Assert.Equal("105", records[^1]!["id"]!.GetValue<string>());
         Assert.Contains(engine.Github.Requests, r => r.PathAndQuery.StartsWith("/repos/o/r/issues") && r.PathAndQuery.Contains("since="));
         // The records are visible as soon as they are written; the run records its success just after.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await engine.ScheduleAsync(connection, "issues"))!.Successes < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the timer-started run did not record its success");
-            await Task.Delay(100);
-        }
+        await Eventually.Value(() => engine.ScheduleAsync(connection, "issues"), s => s!.Successes >= 2,
+            "the timer-started run to record its success", describe: Describe, interval: TimeSpan.FromMilliseconds(100));
     }
 
-    private static async Task<JsonArray> WaitForRecordsAsync(LocalHostProcess host, string connection, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+    private static string Describe(Schedule? s) => s is null ? "no schedule" : $"run state {s.RunState}, {s.Successes} successes, last status {s.LastStatus}";
+
+    private static Task<JsonArray> WaitForRecordsAsync(LocalHostProcess host, string connection, int count) =>
+        Eventually.Value(async () =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "records?model=GithubIssue");
             request.Headers.Add("Connection-Id", connection);
             request.Headers.Add("Provider-Config-Key", "github");
-            var response = await host.Client.SendAsync(request);
-            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-            var records = body["records"]!.AsArray();
-            if (records.Count >= count)
-            {
-                return records;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"only {records.Count} of {count} records after 30 s; LocalHost said:\n{host.Output}");
-            await Task.Delay(200);
-        }
-    }
+            using var response = await host.Client.SendAsync(request);
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["records"]!.AsArray();
+        }, records => records.Count >= count, $"{count} records over GET /records", describe: records => $"{records.Count} records; LocalHost said:\n{host.Output}",
+            interval: TimeSpan.FromMilliseconds(200));
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -21,6 +22,41 @@ public sealed class FakeGithub : IAsyncDisposable
     private readonly ConcurrentQueue<Func<HttpContext, Task<bool>>> _faults = new();
 
     public ConcurrentQueue<(string Method, string PathAndQuery, string? Authorization, string? Accept)> Requests { get; } = new();
+
+    /// <summary>One request as the fake received and answered it (kept apart from <see cref="Requests"/>, which tests clear).</summary>
+    public sealed class Exchange(int number, string pathAndQuery, long arrivedAt)
+    {
+        public int Number { get; } = number;
+        public string PathAndQuery { get; } = pathAndQuery;
+
+        /// <summary>When the request arrived, as a <see cref="Stopwatch"/> timestamp (monotonic).</summary>
+        public long ArrivedAt { get; } = arrivedAt;
+
+        /// <summary>The status it was answered (0 until answered).</summary>
+        public int Status { get; internal set; }
+
+        public override string ToString() => $"#{Number} {PathAndQuery} → {Status}";
+    }
+
+    private readonly ConcurrentQueue<Exchange> _exchanges = new();
+    private int _exchangeCount;
+
+    /// <summary>Every request received, in order of arrival, with its arrival time and the status it was answered.</summary>
+    public IReadOnlyList<Exchange> Exchanges => _exchanges.OrderBy(e => e.Number).ToArray();
+
+    /// <summary>
+    /// The first request answered <paramref name="status"/>, the next request the fake received after it, and the time
+    /// between their arrivals (a lower bound of the time between the answer and the next request); fails if either is missing.
+    /// </summary>
+    public (Exchange Answered, Exchange Next, TimeSpan Gap) NextRequestAfter(int status)
+    {
+        var all = Exchanges;
+        var answered = all.FirstOrDefault(e => e.Status == status);
+        Assert.True(answered is not null, $"no request was answered {status}: " + string.Join(", ", all));
+        var next = all.FirstOrDefault(e => e.Number == answered.Number + 1);
+        Assert.True(next is not null, $"no request followed {answered}: " + string.Join(", ", all));
+        return (answered, next, Stopwatch.GetElapsedTime(answered.ArrivedAt, next.ArrivedAt));
+    }
 
     public Uri BaseUrl { get; }
 
@@ -79,6 +115,7 @@ public sealed class FakeGithub : IAsyncDisposable
     {
         try
         {
+            // The fault itself: a provider that is slow to answer.
             await Task.Delay(delay, context.RequestAborted);
         }
         catch (OperationCanceledException)
@@ -125,6 +162,8 @@ public sealed class FakeGithub : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        var exchange = new Exchange(Interlocked.Increment(ref _exchangeCount), request.Path + request.QueryString, Stopwatch.GetTimestamp());
+        _exchanges.Enqueue(exchange);
         Requests.Enqueue((request.Method, request.Path + request.QueryString, request.Headers.Authorization.FirstOrDefault(), request.Headers.Accept.FirstOrDefault()));
         var path = request.Path.Value ?? "";
         var inFlight = _inFlight.AddOrUpdate(path, 1, (_, n) => n + 1);
@@ -135,6 +174,7 @@ public sealed class FakeGithub : IAsyncDisposable
         }
         finally
         {
+            exchange.Status = context.Response.StatusCode;
             _inFlight.AddOrUpdate(path, 0, (_, n) => n - 1);
         }
     }
@@ -144,6 +184,7 @@ public sealed class FakeGithub : IAsyncDisposable
         var request = context.Request;
         if (PageDelay > TimeSpan.Zero)
         {
+            // A fake's latency (makes runs slow enough to interrupt), not synchronisation.
             await Task.Delay(PageDelay);
         }
         if (_faults.TryDequeue(out var fault) && await fault(context))

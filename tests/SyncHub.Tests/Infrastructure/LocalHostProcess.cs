@@ -188,8 +188,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
     private async Task WaitUntilAnsweringAsync()
     {
         using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (true)
+        await Eventually.Until(async () =>
         {
             if (_process.HasExited)
             {
@@ -199,23 +198,13 @@ public sealed class LocalHostProcess : IAsyncDisposable
             {
                 // No credentials: any answer (401) proves the pipeline is up.
                 using var response = await probe.GetAsync("environment-variables");
-                if (response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    return;
-                }
+                return response.StatusCode == HttpStatusCode.Unauthorized;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                return false;
             }
-            catch (TaskCanceledException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"LocalHost did not answer on {BaseAddress} within {StartTimeout}. Output:\n{Output}");
-            }
-            await Task.Delay(100);
-        }
+        }, $"LocalHost to answer on {BaseAddress}", StartTimeout, () => "Output:\n" + Output, TimeSpan.FromMilliseconds(100));
     }
 
     private static int FreePort()

@@ -30,6 +30,7 @@ public sealed class SlowTableWrites(string table, TimeSpan delay) : HttpPipeline
     {
         if (Applies(message))
         {
+            // The fake's slowness itself (a slow storage write), not synchronisation.
             Thread.Sleep(Delay);
         }
         ProcessNext(message, pipeline);
@@ -39,6 +40,7 @@ public sealed class SlowTableWrites(string table, TimeSpan delay) : HttpPipeline
     {
         if (Applies(message))
         {
+            // The fake's slowness itself (a slow storage write), not synchronisation.
             await Task.Delay(Delay);
         }
         await ProcessNextAsync(message, pipeline);

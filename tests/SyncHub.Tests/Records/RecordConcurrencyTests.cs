@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using SyncHub.Core.Records;
 using SyncHub.Core.Storage;
+using SyncHub.Tests.Infrastructure;
 
 namespace SyncHub.Tests.Records;
 
@@ -26,13 +27,24 @@ public sealed class RecordConcurrencyTests(RecordsFixture fx)
             finalTitle[$"issue-{i:D6}"] = "v0";
         }
         using var stop = new CancellationTokenSource();
+        // Reader and writer in step, yet concurrent: the writer commits a batch while each page's read is in flight
+        // (it starts one as the reader starts a page), and the reader's next page waits for that batch.
+        using var pageStarted = new SemaphoreSlim(0);
         var writesDuringRead = 0;
         var writer = Task.Run(async () =>
         {
             var random = new Random(7);
             var next = 600;
-            for (var round = 1; !stop.IsCancellationRequested && round <= 40; round++)
+            for (var round = 1; round <= 40; round++)
             {
+                try
+                {
+                    await pageStarted.WaitAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 var batch = new List<JsonObject>();
                 foreach (var i in Enumerable.Range(0, 20).Select(_ => random.Next(next)).Distinct())
                 {
@@ -46,7 +58,6 @@ public sealed class RecordConcurrencyTests(RecordsFixture fx)
                     finalTitle[record["id"]!.GetValue<string>()] = record["title"]!.GetValue<string>();
                 }
                 Interlocked.Increment(ref writesDuringRead);
-                await Task.Delay(5);
             }
         });
 
@@ -55,8 +66,14 @@ public sealed class RecordConcurrencyTests(RecordsFixture fx)
         var seen = new List<StoredRecord>();
         Cursor? cursor = null;
         var writerStopped = false;
+        var pagesWithWriter = 0;
         while (true)
         {
+            if (!writerStopped)
+            {
+                pagesWithWriter++;
+                pageStarted.Release();
+            }
             var page = await fx.Reader.ReadAsync(partition, new RecordQuery(cursor, null, null, null, 37), None);
             seen.AddRange(page.Records);
             cursor = page.Next ?? (page.Records.Count > 0 ? page.Records[^1].Cursor : cursor);
@@ -70,7 +87,11 @@ public sealed class RecordConcurrencyTests(RecordsFixture fx)
                 await writer;
                 writerStopped = true;
             }
-            await Task.Delay(2);
+            else if (!writerStopped)
+            {
+                await Eventually.Until(() => Volatile.Read(ref writesDuringRead) >= pagesWithWriter || writer.IsCompleted,
+                    $"the writer's batch for page {pagesWithWriter}", state: () => $"{Volatile.Read(ref writesDuringRead)} batches committed, writer {writer.Status}");
+            }
         }
 
         Assert.True(writesDuringRead > 3, $"the writer only committed {writesDuringRead} batches while the reader paged");

@@ -45,7 +45,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         {
             await Api.ImportAsync(first.Client, connection);
             var pages = count / 100;
-            await Api.WaitForAsync(async () => { await Task.Yield(); return IssuePages(engine.Github) >= pages / 3 ? "" : null; },
+            await Eventually.Until(() => IssuePages(engine.Github) >= pages / 3, $"a third of the {pages} issue pages to be fetched",
                 TimeSpan.FromSeconds(60), () => $"{IssuePages(engine.Github)} pages fetched; LocalHost said:\n{first.Output}");
             first.Kill();
             firstOutput = first.Output;
@@ -57,11 +57,9 @@ public sealed class CrashTests(ITestOutputHelper output)
         output.WriteLine($"killed after {pagesAtCrash} of {count / 100} pages ({watch.Elapsed.TotalSeconds:F1} s)");
 
         await using var second = await LocalHostProcess.StartAsync(HostSettings(engine, runQueue));
-        var status = await Api.WaitForAsync(async () =>
-        {
-            var s = await Api.StatusAsync(second.Client, connection);
-            return s["status"]!.GetValue<string>() is "SUCCESS" or "ERROR" ? s : null;
-        }, TimeSpan.FromSeconds(ReliabilityMode.Pick(60, 300)), () => $"the run was not taken over; LocalHost said:\n{second.Output}");
+        var status = await Eventually.Value(() => Api.StatusAsync(second.Client, connection), s => s["status"]!.GetValue<string>() is "SUCCESS" or "ERROR",
+            "the crashed run to be taken over and end", TimeSpan.FromSeconds(ReliabilityMode.Pick(60, 300)),
+            s => $"status {s.ToJsonString()}; LocalHost said:\n{second.Output}", interval: TimeSpan.FromMilliseconds(200));
         output.WriteLine($"taken over and finished after {watch.Elapsed.TotalSeconds:F1} s; {IssuePages(engine.Github)} issue pages in all");
 
         Assert.Equal("SUCCESS", status["status"]!.GetValue<string>());
@@ -98,18 +96,9 @@ public sealed class CrashTests(ITestOutputHelper output)
 
         await Api.ImportAsync(a.Client, connection);
         // Both first runs must have been claimed: a trigger sent before that is (rightly) absorbed by the run it joins.
-        await Api.WaitForAsync(async () =>
-        {
-            foreach (var sync in new[] { "issues", "labels" })
-            {
-                var schedule = await engine.ScheduleAsync(connection, sync);
-                if (schedule is null || (schedule.RunState != RunStates.Running && schedule.Successes == 0))
-                {
-                    return null;
-                }
-            }
-            return "";
-        }, TimeSpan.FromSeconds(30), () => $"the first runs did not start; A said:\n{a.Output}\nB said:\n{b.Output}");
+        await Eventually.Value(() => SchedulesAsync(engine, connection), schedules => schedules.All(s => s is not null && (s.RunState == RunStates.Running || s.Successes > 0)),
+            "both first runs (issues, labels) to be claimed", TimeSpan.FromSeconds(30),
+            schedules => $"{Describe(schedules)}; A said:\n{a.Output}\nB said:\n{b.Output}");
         // The same run message delivered again and again, to both hosts, while the first run goes on.
         var queue = engine.Get<SyncRunQueue>();
         foreach (var sync in new[] { "issues", "labels" })
@@ -128,20 +117,16 @@ public sealed class CrashTests(ITestOutputHelper output)
             Assert.Equal(200, (int)trigger.StatusCode);
         }
 
-        // Wait until both syncs are idle with nothing owed, and the queue has drained.
-        await Api.WaitForAsync(async () =>
-        {
-            foreach (var sync in new[] { "issues", "labels" })
-            {
-                var s = await engine.ScheduleAsync(connection, sync);
-                if (s is null || s.RunState != RunStates.Idle || s.TriggerPending || s.Successes < 2)
-                {
-                    return null;
-                }
-            }
-            return "";
-        }, TimeSpan.FromSeconds(ReliabilityMode.Pick(60, 240)), () => $"runs did not settle; A said:\n{a.Output}\nB said:\n{b.Output}");
-        await Task.Delay(TimeSpan.FromSeconds(2)); // any stray duplicate gets its chance to (wrongly) run
+        // Wait until both syncs are idle with nothing owed, and every run message sent has been consumed: a stray
+        // duplicate that would (wrongly) run has then had its chance, since no message is left to start it.
+        await Eventually.Value(() => SchedulesAsync(engine, connection),
+            schedules => schedules.All(s => s is not null && s.RunState == RunStates.Idle && !s.TriggerPending && s.Successes >= 2),
+            "both syncs to be idle with nothing owed", TimeSpan.FromSeconds(ReliabilityMode.Pick(60, 240)),
+            schedules => $"{Describe(schedules)}; A said:\n{a.Output}\nB said:\n{b.Output}");
+        // The count includes messages not yet visible (takeover checks, looks again at a busy run's lease end).
+        await Eventually.Value(async () => (await engine.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount, n => n == 0,
+            "the run queue to drain (every duplicate and delayed check delivered and consumed)", TimeSpan.FromSeconds(ReliabilityMode.Pick(60, 240)),
+            n => $"{n} messages left in {runQueue}", interval: TimeSpan.FromMilliseconds(200));
 
         Assert.Equal(1, engine.Github.MaxInFlight["/repos/o/r/issues"]);
         Assert.Equal(1, engine.Github.MaxInFlight["/repos/o/r/labels"]);
@@ -160,6 +145,12 @@ public sealed class CrashTests(ITestOutputHelper output)
         Assert.Equal(250, labels.Select(l => l.Id).Distinct().Count());
         Assert.Equal(250, labels.Count);
     }
+
+    private static async Task<Schedule?[]> SchedulesAsync(SyncEngine engine, string connection) =>
+        [await engine.ScheduleAsync(connection, "issues"), await engine.ScheduleAsync(connection, "labels")];
+
+    private static string Describe(Schedule?[] schedules) =>
+        string.Join("; ", schedules.Select(s => s is null ? "no schedule" : $"{s.Key.Sync}: {s.RunState}, {s.Successes} successes, trigger pending {s.TriggerPending}"));
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

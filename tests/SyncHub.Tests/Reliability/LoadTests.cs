@@ -74,7 +74,7 @@ public sealed class LoadTests(ITestOutputHelper output)
                     {
                         final[id] = version;
                     }
-                    writes += batch.Count;
+                    Volatile.Write(ref writes, writes + batch.Count);
                 }
             }
             finally
@@ -92,6 +92,7 @@ public sealed class LoadTests(ITestOutputHelper output)
             while (true)
             {
                 var passAfterWriter = writerDone.Task.IsCompleted;
+                var writesBefore = Volatile.Read(ref writes);
                 string? next;
                 do
                 {
@@ -128,7 +129,9 @@ public sealed class LoadTests(ITestOutputHelper output)
                 finalPass = passAfterWriter;
                 if (!finalPass)
                 {
-                    await Task.Delay(20);
+                    // The next pass once there is something new to read: the writer committed another batch, or stopped.
+                    await Eventually.Until(() => Volatile.Read(ref writes) != writesBefore || writerDone.Task.IsCompleted,
+                        $"reader {reader}: the writer to commit a batch after {writesBefore} writes, or to stop", interval: TimeSpan.FromMilliseconds(20));
                 }
             }
         })).ToList();

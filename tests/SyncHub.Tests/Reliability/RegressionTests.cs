@@ -27,17 +27,9 @@ public sealed class RegressionTests
         var pump = engine.PumpAsync();
 
         // Look at the row while the run is in progress: whatever checkpoint it shows, the counts match it.
-        Schedule? seen = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (seen is null && DateTime.UtcNow < deadline)
-        {
-            var s = await engine.ScheduleAsync(connection, "issues");
-            if (s is { RunState: RunStates.Running, CheckpointObject: not null })
-            {
-                seen = s;
-            }
-            await Task.Delay(20);
-        }
+        var seen = await Eventually.Value(() => engine.ScheduleAsync(connection, "issues"), s => s is { RunState: RunStates.Running, CheckpointObject: not null },
+            "the run to save a checkpoint while in progress", TimeSpan.FromSeconds(30),
+            s => s is null ? "no schedule" : $"run state {s.RunState}, checkpoint {s.Checkpoint ?? "none"}, last status {s.LastStatus}", TimeSpan.FromMilliseconds(20));
         await pump;
 
         Assert.NotNull(seen);

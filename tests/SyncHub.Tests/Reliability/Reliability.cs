@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -99,20 +98,6 @@ public static class Api
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"GET /sync/status: {(int)response.StatusCode} {body}");
         return JsonNode.Parse(body)!["syncs"]!.AsArray().Single()!.AsObject();
-    }
-
-    public static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, Func<string> describe) where T : class
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-            Assert.True(watch.Elapsed < timeout, $"not reached within {timeout}: {describe()}");
-            await Task.Delay(200);
-        }
     }
 
     /// <summary>The source's issues as the GitHub sync stores them: id → title.</summary>

@@ -68,23 +68,22 @@ public sealed class OwnAzurite : IAsyncDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
         foreach (var port in _ports)
         {
-            while (true)
+            await Eventually.Until(async () =>
             {
+                Assert.False(_process.HasExited, "Azurite exited: " + Output);
                 try
                 {
                     using var tcp = new TcpClient();
                     await tcp.ConnectAsync(IPAddress.Loopback, port);
-                    break;
+                    return true;
                 }
                 catch (SocketException)
                 {
-                    Assert.True(DateTime.UtcNow < deadline && !_process.HasExited, "Azurite did not start: " + Output);
-                    await Task.Delay(100);
+                    return false;
                 }
-            }
+            }, $"Azurite to listen on 127.0.0.1:{port}", TimeSpan.FromSeconds(30), () => "Azurite said: " + Output, TimeSpan.FromMilliseconds(100));
         }
     }
 
@@ -168,17 +167,14 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
         });
         var connection = TestEnvironment.Unique("storage");
         await Api.ImportAsync(host.Client, connection);
-        await Api.WaitForAsync(async () =>
-        {
-            await Task.Yield();
-            return engine.Github.Requests.Count(r => r.PathAndQuery.StartsWith("/repos/o/r/issues", StringComparison.Ordinal)) >= count / 100 / 3 ? "" : null;
-        }, TimeSpan.FromSeconds(60), () => "the run did not get going: " + host.Output);
+        int IssuePages() => engine.Github.Requests.Count(r => r.PathAndQuery.StartsWith("/repos/o/r/issues", StringComparison.Ordinal));
+        await Eventually.Until(() => IssuePages() >= count / 100 / 3, $"a third of the {count / 100} issue pages to be fetched", TimeSpan.FromSeconds(60),
+            () => $"{IssuePages()} pages fetched; LocalHost said:\n{host.Output}");
 
         await azurite.StopAsync();
         // While storage is down the API answers errors in the envelope, promptly; never a hang.
         var outage = new Dictionary<int, int>();
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(3))
+        await Eventually.During(TimeSpan.FromSeconds(3), async () =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "records?model=GithubIssue");
             request.Headers.Add("Connection-Id", connection);
@@ -191,8 +187,7 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
                 var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
                 Assert.NotNull(error["code"]!.GetValue<string>());
             }
-            await Task.Delay(250);
-        }
+        }, "the outage's length is the scenario (the run must meet storage down), not a state to wait for", TimeSpan.FromMilliseconds(250));
         output.WriteLine("during the outage GET /records answered " + string.Join(", ", outage.Select(p => $"{p.Key}×{p.Value}")));
         await azurite.StartAsync();
 
@@ -200,7 +195,7 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
         // (triggered again if it ended in ERROR) reaches SUCCESS with the records exact.
         var triggers = 0;
         string? triggeredAfter = null;
-        var final = await Api.WaitForAsync(async () =>
+        var final = await Eventually.Value<JsonObject?>(async () =>
         {
             var records = await Api.AllRecordsAsync(host.Client, connection); // asserts strictly increasing cursors
             Assert.Equal(records.Count, records.Select(r => r.Id).Distinct().Count());
@@ -226,10 +221,11 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
                 Assert.Equal(200, (int)trigger.StatusCode);
             }
             return null;
-        }, TimeSpan.FromSeconds(ReliabilityMode.Pick(90, 300)), () => "no recovery; LocalHost said:\n" + host.Output);
+        }, s => s is not null, "the sync to recover: SUCCESS with every record", TimeSpan.FromSeconds(ReliabilityMode.Pick(90, 300)),
+            _ => $"{triggers} trigger(s) so far; LocalHost said:\n" + host.Output, TimeSpan.FromMilliseconds(200));
         output.WriteLine($"recovered with {triggers} trigger(s)");
 
-        Api.AssertExact(Api.Expected(source), await Api.AllRecordsAsync(host.Client, connection), final);
+        Api.AssertExact(Api.Expected(source), await Api.AllRecordsAsync(host.Client, connection), final!);
         var schedule = await engine.ScheduleAsync(connection, "issues");
         Assert.Equal(RunStates.Idle, schedule!.RunState);
     }

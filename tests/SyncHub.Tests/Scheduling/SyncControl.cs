@@ -116,15 +116,9 @@ public sealed class SyncControl(SyncEngine engine)
     }
 
     /// <summary>Waits until the schedule's run is in progress (a run started elsewhere, e.g. by a background pump).</summary>
-    public async Task WaitUntilRunningAsync(SyncKey key, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while ((await engine.Get<ScheduleStore>().GetAsync(key, default))?.RunState != RunStates.Running)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{key} did not start running");
-            await Task.Delay(20);
-        }
-    }
+    public async Task WaitUntilRunningAsync(SyncKey key, TimeSpan? timeout = null) =>
+        await Eventually.Value(() => engine.Get<ScheduleStore>().GetAsync(key, default), s => s?.RunState == RunStates.Running,
+            $"{key} to be running", timeout, s => s is null ? "no schedule" : $"run state {s.RunState}, {s.Successes} successes, last status {s.LastStatus}");
 
     private static Dictionary<string, string> Route(string sync, string variant) => new() { ["name"] = sync, ["variant"] = variant };
 

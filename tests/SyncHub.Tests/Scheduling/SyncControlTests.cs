@@ -869,7 +869,9 @@ public sealed class SyncControlTests
         Assert.Equal(200, (await api.CreateVariantAsync(connection, "issues", "v1")).Status);
         var pump = engine.PumpAsync();
         await api.WaitUntilRunningAsync(api.Key(connection, "issues", "v1"));
-        await Task.Delay(300);
+        // Deleted mid-run: once the run has written records of its own (so there is something to leave behind).
+        await Eventually.Value(() => api.RecordsAsync(connection, GithubIssues.Model, "v1"), r => r.Count > 0,
+            "the v1 run to write its first records", describe: r => $"{r.Count} records, {IssueRuns(engine.Github, "o/r2")} runs on o/r2");
 
         AssertEmptyOk(await api.DeleteVariantAsync(connection, "issues", "v1"));
         Assert.Empty(await api.RecordsAsync(connection, GithubIssues.Model, "v1"));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
@@ -111,25 +112,41 @@ public sealed class SyncEngine : IAsyncDisposable
         return connectionId;
     }
 
-    /// <summary>Delivers queued messages to the runner until the queue stays empty (delayed messages included up to <paramref name="settle"/>).</summary>
-    public async Task<int> PumpAsync(TimeSpan? settle = null, int maxMessages = 1000)
+    /// <summary>
+    /// Delivers queued messages to the runner until the queue stays empty for <paramref name="settle"/> (300 ms by
+    /// default). That quiet window is the one bounded wait of the pump: "no more messages" is the absence of an event,
+    /// so it cannot be awaited as one; a test that needs a message that only becomes visible later (a delayed message,
+    /// e.g. a takeover check) uses <see cref="PumpUntilAsync"/> with the state that message must produce.
+    /// </summary>
+    public Task<int> PumpAsync(TimeSpan? settle = null, int maxMessages = 1000) => PumpAsync(null, null, settle, null, maxMessages);
+
+    /// <summary>
+    /// Delivers queued messages to the runner until <paramref name="done"/> holds (waiting for delayed messages as
+    /// long as it does not, up to <paramref name="timeout"/>, then failing with <paramref name="awaited"/>), and then
+    /// until the queue stays empty as in <see cref="PumpAsync(TimeSpan?, int)"/>.
+    /// </summary>
+    public Task<int> PumpUntilAsync(Func<Task<bool>> done, string awaited, TimeSpan? settle = null, TimeSpan? timeout = null) =>
+        PumpAsync(done, awaited, settle, timeout, 1000);
+
+    private async Task<int> PumpAsync(Func<Task<bool>>? done, string? awaited, TimeSpan? settle, TimeSpan? timeout, int maxMessages)
     {
         var runner = Get<SyncRunner>();
         var delivered = 0;
-        var quietSince = DateTime.UtcNow;
-        var wait = settle ?? TimeSpan.FromMilliseconds(300);
+        var quiet = settle ?? TimeSpan.FromMilliseconds(300);
         while (delivered < maxMessages)
         {
             await Queue.CreateIfNotExistsAsync();
-            QueueMessage[] messages = (await Queue.ReceiveMessagesAsync(16, TimeSpan.FromMinutes(2))).Value;
+            var quietFor = Stopwatch.StartNew();
+            var (messages, _) = await Eventually.Value(async () =>
+            {
+                QueueMessage[] received = (await Queue.ReceiveMessagesAsync(16, TimeSpan.FromMinutes(2))).Value;
+                var over = received.Length == 0 && quietFor.Elapsed >= quiet && (done is null || await done());
+                return (Messages: received, Over: over);
+            }, r => r.Messages.Length > 0 || r.Over, awaited ?? $"the run queue to stay empty for {quiet.TotalMilliseconds} ms", timeout,
+                _ => $"{delivered} messages delivered, the queue empty for {quietFor.Elapsed.TotalSeconds:F1} s");
             if (messages.Length == 0)
             {
-                if (DateTime.UtcNow - quietSince > wait)
-                {
-                    return delivered;
-                }
-                await Task.Delay(50);
-                continue;
+                return delivered;
             }
             foreach (var message in messages)
             {
@@ -138,7 +155,6 @@ public sealed class SyncEngine : IAsyncDisposable
                 await Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
                 delivered++;
             }
-            quietSince = DateTime.UtcNow;
         }
         return delivered;
     }

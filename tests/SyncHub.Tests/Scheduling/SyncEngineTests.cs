@@ -153,7 +153,8 @@ public sealed class SyncEngineTests
         engine.Github.PageDelay = TimeSpan.FromMilliseconds(250);
         var connection = await engine.ImportAsync();
 
-        await engine.PumpAsync(TimeSpan.FromSeconds(1));
+        await engine.PumpUntilAsync(async () => (await engine.ScheduleAsync(connection, "issues"))?.LastStatus is "SUCCESS" or "ERROR",
+            "the issues run (continued over its budget) to end");
 
         var requests = engine.Github.Requests.Where(r => r.PathAndQuery.StartsWith("/repos/o/r/issues")).Select(r => r.PathAndQuery).ToList();
         Assert.Contains(requests, r => r.Contains("since="));
@@ -183,7 +184,9 @@ public sealed class SyncEngineTests
         }, default);
         Assert.NotNull(crashed);
 
-        await engine.PumpAsync(TimeSpan.FromSeconds(4));
+        // The takeover check is a delayed message (visible just past the lease): pump until the run has ended.
+        await engine.PumpUntilAsync(async () => (await engine.ScheduleAsync(connection, "issues"))?.LastStatus is "SUCCESS" or "ERROR",
+            "the crashed run to be taken over and end");
 
         var schedule = await engine.ScheduleAsync(connection, "issues");
         Assert.Equal("SUCCESS", schedule!.LastStatus);
@@ -224,12 +227,13 @@ public sealed class SyncEngineTests
             FakeGithub.Status(502),
             FakeGithub.Status(429, new Dictionary<string, string> { ["Retry-After"] = "1" }),
             FakeGithub.Status(503));
-        var started = DateTime.UtcNow;
 
         var connection = await engine.ImportAsync();
         await engine.PumpAsync();
 
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1), "the Retry-After wait was not honoured");
+        // Retry-After: 1 — the fake heard nothing for a second after its 429 (50 ms for clock granularity).
+        var (limited, next, gap) = engine.Github.NextRequestAfter(429);
+        Assert.True(gap >= TimeSpan.FromMilliseconds(950), $"the Retry-After wait was not honoured: {next} came {gap.TotalMilliseconds:F0} ms after {limited}");
         Assert.Equal("SUCCESS", (await engine.ScheduleAsync(connection, "issues"))!.LastStatus);
         Assert.Equal("SUCCESS", (await engine.ScheduleAsync(connection, "labels"))!.LastStatus);
         Assert.Equal(120, (await engine.RecordsAsync(connection, GithubIssues.Model)).Count);
@@ -263,12 +267,8 @@ public sealed class SyncEngineTests
         var connection = await engine.ImportAsync();
         var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Connections.ConnectionsEndpoints>());
         var pump = engine.PumpAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await engine.RecordsAsync(connection, GithubIssues.Model)).Count == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the first run wrote nothing");
-            await Task.Delay(20);
-        }
+        await Eventually.Value(() => engine.RecordsAsync(connection, GithubIssues.Model), r => r.Count > 0,
+            "the first run to write records", describe: r => $"{r.Count} records, pump {(pump.IsCompleted ? "ended" : "running")}");
 
         var response = await FunctionCall.SendAsync(engine.Services, functions.Delete, "DELETE", "provider_config_key=github",
             route: new Dictionary<string, string> { ["connectionId"] = connection });
@@ -297,10 +297,9 @@ public sealed class SyncEngineTests
         await engine.PumpAsync(TimeSpan.FromMilliseconds(200));
         Assert.Equal(1, (await engine.ScheduleAsync(connection, "issues"))!.Successes);
 
-        // The checks become visible 3 s after each claim (lease 1 s + 2 s).
-        await Task.Delay(TimeSpan.FromSeconds(3.5));
-        var checks = (await engine.Queue.PeekMessagesAsync(32)).Value;
-        Assert.True(checks.Length >= 2, $"expected a takeover check per claimed run, found {checks.Length}");
+        // The checks become visible 3 s after each claim (lease 1 s + 2 s): one per claimed run (issues, labels).
+        await Eventually.Value(async () => (await engine.Queue.PeekMessagesAsync(32)).Value, checks => checks.Length >= 2,
+            "a visible takeover check per claimed run (issues, labels)", describe: checks => $"{checks.Length} visible messages");
         await engine.PumpAsync();
 
         Assert.Equal(1, (await engine.ScheduleAsync(connection, "issues"))!.Successes);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -10,8 +11,12 @@ using Microsoft.Extensions.Logging;
 
 namespace SyncHub.Tests.Sdk;
 
-/// <summary>What the fake provider received.</summary>
-public sealed record ReceivedRequest(int Number, string Method, string PathAndQuery, string? Authorization, string? UserAgent, DateTimeOffset At);
+/// <summary>What the fake provider received: <see cref="At"/> on the wall clock, <see cref="Timestamp"/> a monotonic <see cref="Stopwatch"/> timestamp.</summary>
+public sealed record ReceivedRequest(int Number, string Method, string PathAndQuery, string? Authorization, string? UserAgent, DateTimeOffset At, long Timestamp)
+{
+    /// <summary>The time from this request's arrival to <paramref name="later"/>'s (monotonic).</summary>
+    public TimeSpan Until(ReceivedRequest later) => Stopwatch.GetElapsedTime(Timestamp, later.Timestamp);
+}
 
 /// <summary>
 /// A provider API for the Proxy tests: a Kestrel server on 127.0.0.1 (a free port), answering each request with the
@@ -43,7 +48,7 @@ public sealed class FakeProvider : IAsyncDisposable
             var request = context.Request;
             provider._requests.Enqueue(new ReceivedRequest(
                 number, request.Method, request.Path.ToUriComponent() + request.QueryString.ToUriComponent(),
-                request.Headers.Authorization.FirstOrDefault(), request.Headers.UserAgent.FirstOrDefault(), DateTimeOffset.UtcNow));
+                request.Headers.Authorization.FirstOrDefault(), request.Headers.UserAgent.FirstOrDefault(), DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
             await respond(context, number);
         });
         await app.StartAsync();

@@ -285,6 +285,7 @@ public sealed class PaginationTests
         {
             try
             {
+                // The fake's answer is slow on purpose: the client's cancellation must end the wait.
                 await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
             }
             catch (OperationCanceledException)
