@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Benchmarks;
 

@@ -10,6 +10,7 @@ using SyncHub.Core.Connections;
 using SyncHub.Core.Hosting;
 using SyncHub.Core.Records;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 // The performance harness (DESIGN.md "Targets"): in one run, raw Azurite floors and SyncHub's write and read paths,
 // each SyncHub figure with its ratio to the raw figure measured in the same run.

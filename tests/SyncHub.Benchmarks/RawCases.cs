@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Azure;
 using Azure.Data.Tables;
 using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Benchmarks;
 

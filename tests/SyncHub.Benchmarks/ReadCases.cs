@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Azure.Data.Tables;
 using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Benchmarks;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Scheduling;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Benchmarks;
 

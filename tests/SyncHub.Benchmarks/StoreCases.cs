@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Azure.Data.Tables;
 using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Benchmarks;
 

@@ -1,3 +1,4 @@
+using SyncHub.Core.Model;
 namespace SyncHub.Core.Api;
 
 /// <summary>

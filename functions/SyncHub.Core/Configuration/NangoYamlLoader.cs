@@ -3,6 +3,7 @@ using SyncHub.Core.Api;
 using SyncHub.Core.Scheduling;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Configuration;
 

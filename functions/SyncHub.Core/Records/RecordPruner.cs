@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Records;
 

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Records;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Records;
 

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -88,5 +89,5 @@ public sealed class DueRuns(FixedTables tables, Microsoft.Extensions.Options.IOp
     }
 
     private static string RowKey(SyncKey key, long at) =>
-        $"{at.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{key.PartitionKey}|{key.RowKey}";
+        $"{at.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{StorageKeys.SchedulePartition(key)}|{key.RowKey}";
 }

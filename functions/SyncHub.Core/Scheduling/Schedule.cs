@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using SyncHub.Core.Model;
+using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -88,7 +90,7 @@ public sealed record Schedule
 
     public JsonObject? CheckpointObject => Checkpoint is null ? null : JsonNode.Parse(Checkpoint) as JsonObject;
 
-    public TableEntity ToEntity() => new(Key.PartitionKey, Key.RowKey)
+    public TableEntity ToEntity() => new(StorageKeys.SchedulePartition(Key), Key.RowKey)
     {
         ["Id"] = Id,
         ["Integration"] = Key.Integration,

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -14,7 +15,7 @@ public sealed class ScheduleStore(FixedTables tables)
     public async Task<Schedule?> GetAsync(SyncKey key, CancellationToken ct)
     {
         var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, key.RowKey, cancellationToken: ct);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(StorageKeys.SchedulePartition(key), key.RowKey, cancellationToken: ct);
         return row.HasValue ? Schedule.FromEntity(row.Value!) : null;
     }
 
@@ -22,7 +23,7 @@ public sealed class ScheduleStore(FixedTables tables)
     public async Task<IReadOnlyList<Schedule>> ListAsync(string integration, string connectionId, CancellationToken ct)
     {
         var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        var pk = new SyncKey(integration, connectionId, "", "").PartitionKey;
+        var pk = StorageKeys.SchedulePartition(integration, connectionId);
         var result = new List<Schedule>();
         await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), cancellationToken: ct))
         {
@@ -83,6 +84,6 @@ public sealed class ScheduleStore(FixedTables tables)
     public async Task DeleteAsync(SyncKey key, CancellationToken ct)
     {
         var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        await table.DeleteEntityAsync(key.PartitionKey, key.RowKey, ETag.All, ct);
+        await table.DeleteEntityAsync(StorageKeys.SchedulePartition(key), key.RowKey, ETag.All, ct);
     }
 }

@@ -1,5 +1,6 @@
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Scheduling;
 

@@ -6,6 +6,7 @@ using SyncHub.Core.Connections;
 using SyncHub.Core.Records;
 using SyncHub.Core.Sdk;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Scheduling;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Scheduling;
 

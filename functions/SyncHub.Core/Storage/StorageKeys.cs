@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Storage;
 
@@ -36,8 +37,13 @@ public static class StorageKeys
     {
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u0000', parts)), digest);
-        return Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(digest);
     }
+
+    /// <summary>The <c>schedules</c> partition of a connection: all its syncs and variants.</summary>
+    public static string SchedulePartition(string integration, string connectionId) => Hash(integration, connectionId);
+
+    public static string SchedulePartition(SyncKey key) => SchedulePartition(key.Integration, key.ConnectionId);
 
     /// <summary>Hex of a SHA-256 over the parts: used where only [a-z0-9] is allowed (table names).</summary>
     public static string HexHash(int length, params string[] parts)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using SyncHub.Core.Api;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Api;
 

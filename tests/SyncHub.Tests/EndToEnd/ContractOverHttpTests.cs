@@ -243,11 +243,11 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
     {
         var (name, variant) = sync.Contains("::", StringComparison.Ordinal) ? (sync.Split("::")[0], sync.Split("::")[1]) : (sync, "base");
         Schedule? last = null;
-        await Reliability.Api.WaitForAsync(async () =>
+        await Eventually.Until(async () =>
         {
             last = await _engine.ScheduleAsync(connection, name, variant);
-            return last is { Successes: var n, RunState: RunStates.Idle } && n >= runs ? last : null;
-        }, TimeSpan.FromSeconds(60), () => $"{sync} of {connection}: {runs} successful run(s); last seen {last?.RunState} {last?.LastStatus} {last?.Successes} {last?.LastError}");
+            return last is { RunState: RunStates.Idle } && last.Successes >= runs;
+        }, $"{sync} of {connection}: {runs} successful run(s)", state: () => $"{last?.RunState} {last?.LastStatus} {last?.Successes} {last?.LastError}");
     }
 
     /// <summary>Everything a refused request could have changed: the connection, every schedule row (by ETag), the records.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using SyncHub.Core.Scheduling;
 using SyncHub.Tests.Infrastructure;
 using SyncHub.Tests.Scheduling;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.EndToEnd;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SyncHub.Core.Records;
 using SyncHub.Core.Storage;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Records;
 

@@ -1,4 +1,5 @@
 using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Records;
 

@@ -1,5 +1,6 @@
 using SyncHub.Core.Records;
 using Microsoft.Extensions.DependencyInjection;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Records;
 

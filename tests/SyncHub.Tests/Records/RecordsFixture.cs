@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SyncHub.Core.Connections;
 using SyncHub.Core.Records;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Records;
 

@@ -3,6 +3,7 @@ using SyncHub.Core.Scheduling;
 using SyncHub.Tests.Infrastructure;
 using SyncHub.Tests.Scheduling;
 using Xunit.Abstractions;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Reliability;
 

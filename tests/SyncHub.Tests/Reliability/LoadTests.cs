@@ -6,6 +6,7 @@ using SyncHub.Core.Records;
 using SyncHub.Tests.Infrastructure;
 using SyncHub.Tests.Scheduling;
 using Xunit.Abstractions;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Reliability;
 

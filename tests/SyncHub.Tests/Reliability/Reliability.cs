@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using SyncHub.Core.Records;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Reliability;
 

@@ -1,4 +1,5 @@
 using SyncHub.Core.Scheduling;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Scheduling;
 

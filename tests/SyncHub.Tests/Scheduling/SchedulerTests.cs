@@ -1,5 +1,6 @@
 using SyncHub.Core.Scheduling;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Scheduling;
 

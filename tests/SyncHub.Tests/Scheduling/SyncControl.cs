@@ -5,6 +5,7 @@ using SyncHub.Core.Records;
 using SyncHub.Core.Scheduling;
 using SyncHub.Functions;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Scheduling;
 

@@ -6,6 +6,8 @@ using SyncHub.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using SyncHub.Integrations.Github;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Api;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Scheduling;
 
@@ -139,7 +141,7 @@ public sealed class SyncControlTests
         finally
         {
             // Leave nothing for the next run of this test to trigger.
-            var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Connections.ConnectionsEndpoints>());
+            var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Api.ConnectionsEndpoints>());
             foreach (var connection in connections)
             {
                 await FunctionCall.SendAsync(engine.Services, functions.Delete, "DELETE", $"provider_config_key={api.Integration}",

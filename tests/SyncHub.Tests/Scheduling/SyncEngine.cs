@@ -13,6 +13,7 @@ using SyncHub.Core.Scheduling;
 using SyncHub.Core.Storage;
 using SyncHub.Functions;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Scheduling;
 
@@ -106,7 +107,7 @@ public sealed class SyncEngine : IAsyncDisposable
             ["credentials"] = new JsonObject { ["type"] = "OAUTH2", ["access_token"] = "gho_test_token" },
             ["metadata"] = metadata ?? new JsonObject { ["repo"] = repo },
         };
-        var functions = new ConnectionFunctions(Get<ApiPipeline>(), Get<SyncHub.Core.Connections.ConnectionsEndpoints>());
+        var functions = new ConnectionFunctions(Get<ApiPipeline>(), Get<SyncHub.Core.Api.ConnectionsEndpoints>());
         var response = await FunctionCall.SendAsync(Services, functions.Import, "POST", body: body.ToJsonString());
         Assert.Equal(200, response.Status);
         return connectionId;

@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using SyncHub.Core.Scheduling;
 using SyncHub.Integrations.Github;
 using SyncHub.Tests.Infrastructure;
+using SyncHub.Core.Api;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Tests.Scheduling;
 
@@ -203,7 +205,7 @@ public sealed class SyncEngineTests
         engine.Github.SetIssues("o/r", Issues(3));
         var connection = await engine.ImportAsync();
         await engine.PumpAsync();
-        var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Connections.ConnectionsEndpoints>());
+        var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Api.ConnectionsEndpoints>());
 
         var response = await FunctionCall.SendAsync(engine.Services, functions.Delete, "DELETE", "provider_config_key=github",
             route: new Dictionary<string, string> { ["connectionId"] = connection });
@@ -265,7 +267,7 @@ public sealed class SyncEngineTests
         engine.Github.SetIssues("o/r", Issues(500));
         engine.Github.PageDelay = TimeSpan.FromMilliseconds(150);
         var connection = await engine.ImportAsync();
-        var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Connections.ConnectionsEndpoints>());
+        var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Api.ConnectionsEndpoints>());
         var pump = engine.PumpAsync();
         await Eventually.Value(() => engine.RecordsAsync(connection, GithubIssues.Model), r => r.Count > 0,
             "the first run to write records", describe: r => $"{r.Count} records, pump {(pump.IsCompleted ? "ended" : "running")}");

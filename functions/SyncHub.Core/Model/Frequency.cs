@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace SyncHub.Core.Scheduling;
+namespace SyncHub.Core.Model;
 
 /// <summary>
 /// A sync frequency in Nango's grammar (<c>every 30 minutes</c>, <c>1h</c>, <c>every half day</c>, ...), normalised to

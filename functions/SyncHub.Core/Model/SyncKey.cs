@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using SyncHub.Core.Storage;
 
-namespace SyncHub.Core.Scheduling;
+namespace SyncHub.Core.Model;
 
 /// <summary>Identifies a sync: (integration, connection, sync name, variant). One schedule per key.</summary>
 public sealed record SyncKey(
@@ -11,9 +10,6 @@ public sealed record SyncKey(
     [property: JsonPropertyName("variant")] string Variant)
 {
     public const string BaseVariant = "base";
-
-    [JsonIgnore]
-    public string PartitionKey => StorageKeys.Hash(Integration, ConnectionId);
 
     /// <summary>Sync names and variants match <c>[a-zA-Z0-9_-]+</c>, so they are safe in a key as they are.</summary>
     [JsonIgnore]

@@ -5,8 +5,10 @@ using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
 using SyncHub.Core.Records;
+using SyncHub.Core.Scheduling;
+using SyncHub.Core.Model;
 
-namespace SyncHub.Core.Scheduling;
+namespace SyncHub.Core.Api;
 
 /// <summary>
 /// The sync control API (API.md "Sync execution" and "Sync variants"): trigger, start, pause, status, frequency, and

@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Http;
 using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
+using SyncHub.Core.Model;
+using SyncHub.Core.Records;
 
-namespace SyncHub.Core.Records;
+namespace SyncHub.Core.Api;
 
 /// <summary><c>GET /records</c> and <c>PATCH /records/prune</c>, validated in API.md's order: query or body, headers, connection.</summary>
 public sealed class RecordsEndpoints(ConnectionStore connections, IntegrationCatalog catalog, RecordReader reader, RecordPruner pruner)

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using SyncHub.Core.Records;
+using SyncHub.Core.Model;
 
-namespace SyncHub.Core.Records;
+namespace SyncHub.Core.Api;
 
 /// <summary>
 /// Writes <c>{ "records": [...], "next_cursor": ... }</c> straight to the response. Each stored payload is the

@@ -4,8 +4,10 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
+using SyncHub.Core.Connections;
+using SyncHub.Core.Model;
 
-namespace SyncHub.Core.Connections;
+namespace SyncHub.Core.Api;
 
 /// <summary><c>/connections</c>: import, list, get, delete and metadata, in Nango's shapes, never with credentials.</summary>
 public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatalog catalog, IEnumerable<IConnectionLifecycle> lifecycle)

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace SyncHub.Core.Api;
+namespace SyncHub.Core.Model;
 
 /// <summary>
 /// The name rules of API.md, validated wherever a name appears (query, body, path, config). The patterns end in

@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using SyncHub.Core.Api;
+using SyncHub.Core.Configuration;
 
-namespace SyncHub.Core.Configuration;
+namespace SyncHub.Core.Api;
 
 /// <summary><c>GET /integrations</c> and <c>GET /environment-variables</c>: what the configuration declares.</summary>
 public sealed class ConfigurationEndpoints(IntegrationCatalog catalog, Microsoft.Extensions.Options.IOptions<SyncHubOptions> options)

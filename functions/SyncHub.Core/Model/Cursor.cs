@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace SyncHub.Core.Records;
+namespace SyncHub.Core.Model;
 
 /// <summary>
 /// A record's position in its partition: its last-modified time in 100 ns ticks, made strictly increasing per partition

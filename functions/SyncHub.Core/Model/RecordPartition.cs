@@ -1,4 +1,4 @@
-namespace SyncHub.Core.Records;
+namespace SyncHub.Core.Model;
 
 /// <summary>
 /// The records of one model of one connection's sync variant: the unit of storage (one table partition of its own),

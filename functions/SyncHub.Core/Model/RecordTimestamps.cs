@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace SyncHub.Core.Records;
+namespace SyncHub.Core.Model;
 
 /// <summary>
 /// The API's timestamps: ISO 8601 UTC with 100 ns precision out (<c>2026-11-26T10:00:00.1234567+00:00</c>), and
