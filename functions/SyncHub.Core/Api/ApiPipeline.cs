@@ -12,11 +12,23 @@ public delegate Task<IResult> ApiHandler(ApiRequest request, CancellationToken c
 /// </summary>
 public sealed class ApiPipeline(SecretKeyAuthenticator authenticator, ILogger<ApiPipeline> logger)
 {
-    public async Task<IResult> RunAsync(HttpRequest request, ApiHandler handler, CancellationToken ct)
+    public Task<IResult> RunAsync(HttpRequest request, ApiHandler handler, CancellationToken ct) => RunAsync(request, handler, authenticate: true, ct);
+
+    /// <summary>
+    /// The same pipeline without authentication, for the one public route, <c>GET /openapi.json</c>
+    /// (<see cref="OpenApiDocument"/>): content rules, query validation and the error envelope still apply.
+    /// Every other function calls <see cref="RunAsync(HttpRequest, ApiHandler, CancellationToken)"/>.
+    /// </summary>
+    public Task<IResult> RunPublicAsync(HttpRequest request, ApiHandler handler, CancellationToken ct) => RunAsync(request, handler, authenticate: false, ct);
+
+    private async Task<IResult> RunAsync(HttpRequest request, ApiHandler handler, bool authenticate, CancellationToken ct)
     {
         try
         {
-            authenticator.Authenticate(request.Headers.Authorization.FirstOrDefault());
+            if (authenticate)
+            {
+                authenticator.Authenticate(request.Headers.Authorization.FirstOrDefault());
+            }
             CheckContentType(request);
             return await handler(new ApiRequest(request), ct);
         }

@@ -58,6 +58,21 @@ public sealed class ApiPipelineTests
         Assert.Equal(0, _handlerCalls);
     }
 
+    [Fact]
+    public async Task The_public_pipeline_skips_auth_and_nothing_else()
+    {
+        var anonymous = HttpRequests.Create(authorization: null);
+        var response = await HttpRequests.ExecuteAsync(await _pipeline.RunPublicAsync(anonymous, Ok, CancellationToken.None), anonymous);
+        Assert.Equal(200, response.Status);
+        Assert.Equal(1, _handlerCalls);
+
+        var request = HttpRequests.Create("POST", body: "{}", contentType: "text/plain", authorization: null);
+        response = await HttpRequests.ExecuteAsync(await _pipeline.RunPublicAsync(request, ReadsBody, CancellationToken.None), request);
+        Assert.Equal(415, response.Status);
+        Assert.Equal("invalid_content_type", response.ErrorCode);
+        Assert.Equal(1, _handlerCalls);
+    }
+
     [Theory]
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]
