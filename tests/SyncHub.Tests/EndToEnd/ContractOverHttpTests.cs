@@ -43,7 +43,8 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
     private HttpClient Client => _host.Client;
 
     /// <summary>A request that the route would accept: path values, query, headers and body (null: the route takes none).</summary>
-    private sealed record ValidRequest(string Path, string Query, JsonObject? Body, Dictionary<string, string>? Headers = null);
+    /// <param name="Public">The one route served without a key (the OpenAPI document): 200 without auth.</param>
+    private sealed record ValidRequest(string Path, string Query, JsonObject? Body, Dictionary<string, string>? Headers = null, bool Public = false);
 
     /// <summary>
     /// A valid request for each route, by "METHOD route". The routes come from the [HttpTrigger] attributes; a route
@@ -57,6 +58,7 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
         JsonObject Owner() => new() { ["provider_config_key"] = Integration, ["connection_id"] = connection };
         return new()
         {
+            ["GET openapi.json"] = new("openapi.json", "", null, Public: true),
             ["GET integrations"] = new("integrations", "", null),
             ["GET environment-variables"] = new("environment-variables", "", null),
             ["POST connections"] = new("connections", "", new JsonObject
@@ -123,7 +125,18 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
                 }
             }
 
-            Expect(await SendAsync(method, valid.Path, valid.Query, valid.Body, valid.Headers, authorize: false), 401, "missing_auth_header", null, "without a key");
+            var anonymous = await SendAsync(method, valid.Path, valid.Query, valid.Body, valid.Headers, authorize: false);
+            if (valid.Public)
+            {
+                if (anonymous.Status != 200)
+                {
+                    problems.Add($"{route} without a key: expected 200 (a public route), got {anonymous.Status} {anonymous.Body}");
+                }
+            }
+            else
+            {
+                Expect(anonymous, 401, "missing_auth_header", null, "without a key");
+            }
             var unknownQuery = valid.Query.Length == 0 ? "zz=1" : valid.Query + "&zz=1";
             Expect(await SendAsync(method, valid.Path, unknownQuery, valid.Body, valid.Headers), 400, "invalid_query_params", ["zz"], "with ?zz=1");
             if (valid.Body is not null)
