@@ -32,11 +32,11 @@ public sealed class ApiPipeline(SecretKeyAuthenticator authenticator, ILogger<Ap
             CheckContentType(request);
             return await handler(new ApiRequest(request), ct);
         }
-        catch (ApiException e)
+        catch (Exception e) when ((e as ApiException ?? DomainErrors.ToApi(e)) is { } error)
         {
             // Path and code only: queries and bodies may carry customer data.
-            logger.LogInformation("{Method} {Path} answered {Status} {Code}", request.Method, request.Path.Value, e.Status, e.Code);
-            return ErrorEnvelope.Result(e);
+            logger.LogInformation("{Method} {Path} answered {Status} {Code}", request.Method, request.Path.Value, error.Status, error.Code);
+            return ErrorEnvelope.Result(error);
         }
         catch (BadHttpRequestException e)
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Api;
 
@@ -8,7 +9,7 @@ namespace SyncHub.Core.Api;
 public static class ApiResults
 {
     public static IResult Json(JsonNode body, int status = 200) =>
-        Results.Text(body.ToJsonString(ApiJson.Options), "application/json; charset=utf-8", Encoding.UTF8, status);
+        Results.Text(body.ToJsonString(JsonOutput.Options), "application/json; charset=utf-8", Encoding.UTF8, status);
 
     public static IResult EmptyOk() => Results.StatusCode(200);
 }

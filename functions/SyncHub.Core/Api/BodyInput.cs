@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
+using SyncHub.Core.Model;
+
 namespace SyncHub.Core.Api;
 
 /// <summary>Typed, validated access to a JSON object body. Unknown keys are errors so typos fail loudly.</summary>
@@ -140,13 +142,5 @@ public sealed class BodyInput
         return array;
     }
 
-    public static string Kind(JsonNode? node) => node is null ? "null" : node.GetValueKind() switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "null",
-    };
+    public static string Kind(JsonNode? node) => JsonKinds.Describe(node);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Api;
 
@@ -11,7 +12,7 @@ public static class ErrorEnvelope
     public static byte[] Serialize(ApiException error)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ApiJson.Encoder }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JsonOutput.Encoder }))
         {
             json.WriteStartObject();
             json.WriteStartObject("error");

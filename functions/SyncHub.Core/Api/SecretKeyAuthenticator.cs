@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Configuration;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Api;
 
@@ -16,9 +17,6 @@ public sealed partial class SecretKeyAuthenticator(IOptions<SyncHubOptions> opti
         .Select(k => Encoding.ASCII.GetBytes(k))
         .ToArray();
 
-    [GeneratedRegex(@"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z", RegexOptions.IgnoreCase)]
-    public static partial Regex UuidV4();
-
     public void Authenticate(string? authorization)
     {
         if (string.IsNullOrWhiteSpace(authorization))
@@ -31,7 +29,7 @@ public sealed partial class SecretKeyAuthenticator(IOptions<SyncHubOptions> opti
         {
             throw new ApiException(401, "malformed_auth_header", "Authentication failed: the Authorization header must be 'Bearer <secret-key>'.");
         }
-        if (!UuidV4().IsMatch(token))
+        if (!Names.SecretKey().IsMatch(token))
         {
             throw new ApiException(401, "invalid_secret_key_format", "Authentication failed: the secret key must be a UUID v4.");
         }

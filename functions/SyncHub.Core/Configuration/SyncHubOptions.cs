@@ -1,4 +1,4 @@
-using SyncHub.Core.Api;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Configuration;
 
@@ -40,7 +40,7 @@ public sealed class SyncHubOptions
         }
         for (var i = 0; i < keys.Count; i++)
         {
-            if (!SecretKeyAuthenticator.UuidV4().IsMatch(keys[i]))
+            if (!Names.SecretKey().IsMatch(keys[i]))
             {
                 yield return $"SyncHub__SecretKeys entry {i + 1} is not a UUID v4.";
             }

@@ -166,7 +166,7 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         var json = metadata.ToJsonString();
         if (json.Length > MaxMetadataChars)
         {
-            throw new Api.ApiException(400, "invalid_body", $"metadata is {json.Length} characters of JSON; the limit is {MaxMetadataChars}.");
+            throw new MetadataTooLargeException(json.Length, MaxMetadataChars);
         }
         return json;
     }

@@ -22,5 +22,9 @@ public static partial class Names
     [GeneratedRegex(@"^[a-zA-Z0-9_-]+\z")]
     public static partial Regex SyncName();
 
+    /// <summary>A secret key: a UUID v4 (any case).</summary>
+    [GeneratedRegex(@"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z", RegexOptions.IgnoreCase)]
+    public static partial Regex SecretKey();
+
     public static bool IsValid(Regex pattern, string value) => value.Length is > 0 and <= MaxLength && pattern.IsMatch(value);
 }

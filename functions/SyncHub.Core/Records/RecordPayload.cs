@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SyncHub.Core.Api;
+using SyncHub.Core.Model;
 
 namespace SyncHub.Core.Records;
 
@@ -48,7 +48,7 @@ public sealed record RecordPayload(string Id, byte[] Json, string Hash)
                 id = node.ToJsonString();
                 break;
             default:
-                problem = $"record id must be a string or a number, got {BodyInput.Kind(node)}";
+                problem = $"record id must be a string or a number, got {JsonKinds.Describe(node)}";
                 return false;
         }
         if (id.Length == 0 || id.Length > MaxIdLength)
@@ -72,7 +72,7 @@ public sealed record RecordPayload(string Id, byte[] Json, string Hash)
     private static byte[] Canonical(JsonObject record, string id)
     {
         using var buffer = new MemoryStream(256);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ApiJson.Encoder }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JsonOutput.Encoder }))
         {
             writer.WriteStartObject();
             writer.WriteString("id", id);
@@ -89,7 +89,7 @@ public sealed record RecordPayload(string Id, byte[] Json, string Hash)
                 }
                 else
                 {
-                    value.WriteTo(writer, ApiJson.Options);
+                    value.WriteTo(writer, JsonOutput.Options);
                 }
             }
             writer.WriteEndObject();

@@ -29,7 +29,7 @@ public sealed class ProviderRequestException : HttpRequestException
         var method = request.Method.Method;
         var path = ProviderRequests.PathOf(response.RequestMessage?.RequestUri ?? request.RequestUri);
         var code = (int)response.StatusCode;
-        var reason = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(code);
+        var reason = ReasonPhrase(response.StatusCode);
         var status = reason.Length == 0 ? code.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{code} {reason}";
         var note = ProxyRetryRules.RateLimitNote(response);
         return new ProviderRequestException(method, path, response.StatusCode, $"{method} {path} answered {status}{note}");
@@ -42,4 +42,8 @@ public sealed class ProviderRequestException : HttpRequestException
         var path = ProviderRequests.PathOf(request.RequestUri);
         return new ProviderRequestException(method, path, null, $"{method} {path} {what}", innerException);
     }
+
+    /// <summary>"Bad Gateway" for 502: the status code's name with its words spaced; empty for a code with no name.</summary>
+    private static string ReasonPhrase(HttpStatusCode code) =>
+        Enum.IsDefined(code) ? System.Text.RegularExpressions.Regex.Replace(code.ToString(), "(?<=[a-z])(?=[A-Z])", " ") : "";
 }

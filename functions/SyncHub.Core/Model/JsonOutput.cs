@@ -1,13 +1,13 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace SyncHub.Core.Api;
+namespace SyncHub.Core.Model;
 
 /// <summary>
-/// JSON output settings. Responses are application/json, never HTML, so only what JSON itself requires is escaped
+/// JSON output settings, for responses and stored payloads alike. Responses are application/json, never HTML, so only what JSON itself requires is escaped
 /// (the default encoder would turn <c>'</c> into <c>\u0027</c> and unicode ids into escapes).
 /// </summary>
-public static class ApiJson
+public static class JsonOutput
 {
     public static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
