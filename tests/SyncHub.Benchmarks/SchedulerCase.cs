@@ -39,7 +39,7 @@ public static class SchedulerCase
                 var key = new SyncKey("github", connection, "issues", $"v{v:D3}");
                 keys.Add(key);
                 var schedule = new Schedule { Key = key, Id = Guid.NewGuid().ToString(), State = ScheduleStates.Started, Anchor = future, NextRunAt = future };
-                batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, schedule.ToEntity()));
+                batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, ScheduleRows.Codec.Encode(schedule)));
             }
             await scheduleTable.SubmitTransactionAsync(batch, ct);
         }

@@ -20,56 +20,34 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         string providerConfigKey, string connectionId, string provider, ConnectionCredentials credentials,
         JsonObject? metadata, JsonObject? connectionConfig, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.ConnectionsTable, ct);
-        var rowKey = StorageKeys.Escape(connectionId);
         var now = clock.GetUtcNow();
-        while (true)
+        var ciphertext = protector.Protect(Encoding.UTF8.GetBytes(credentials.Values.ToJsonString()), AssociatedData(providerConfigKey, StorageKeys.Escape(connectionId)));
+        if (metadata is not null)
         {
-            var existing = await table.GetEntityIfExistsAsync<TableEntity>(providerConfigKey, rowKey, cancellationToken: ct);
-            var entity = existing.HasValue ? existing.Value! : new TableEntity(providerConfigKey, rowKey)
-            {
-                ["Id"] = NewId(),
-                ["ConnectionId"] = connectionId,
-                ["ProviderConfigKey"] = providerConfigKey,
-                ["CreatedAt"] = now,
-            };
-            entity["Provider"] = provider;
-            entity["UpdatedAt"] = now;
-            // An import without metadata keeps what was there; one with metadata replaces it.
-            if (metadata is not null || !existing.HasValue)
-            {
-                entity["Metadata"] = SerializeMetadata(metadata ?? []);
-            }
-            if (connectionConfig is not null || !existing.HasValue)
-            {
-                entity["ConnectionConfig"] = (connectionConfig ?? []).ToJsonString();
-            }
-            entity["CredentialsType"] = credentials.Type;
-            entity["Credentials"] = protector.Protect(Encoding.UTF8.GetBytes(credentials.Values.ToJsonString()), AssociatedData(providerConfigKey, rowKey));
-            try
-            {
-                if (existing.HasValue)
-                {
-                    await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, ct);
-                }
-                else
-                {
-                    await table.AddEntityAsync(entity, ct);
-                }
-                return (ToConnection(entity), !existing.HasValue);
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                // A concurrent import of the same connection won the race: re-read and apply ours on top.
-            }
+            CheckMetadataSize(metadata);
         }
+        var created = false;
+        var written = await (await RowsAsync(ct)).UpdateAsync(providerConfigKey, StorageKeys.Escape(connectionId), existing =>
+        {
+            created = existing is null;
+            var connection = existing?.Connection ?? new Connection(NewId(), providerConfigKey, connectionId, provider, [], [], now, now);
+            return new ConnectionRow(
+                connection with
+                {
+                    Provider = provider,
+                    UpdatedAt = now,
+                    // An import without metadata keeps what was there; one with metadata replaces it.
+                    Metadata = metadata?.DeepClone().AsObject() ?? connection.Metadata,
+                    ConnectionConfig = connectionConfig?.DeepClone().AsObject() ?? connection.ConnectionConfig,
+                },
+                credentials.Type,
+                ciphertext);
+        }, ct);
+        return (written!.Value.Value.Connection, created);
     }
 
-    public async Task<Connection?> GetAsync(string providerConfigKey, string connectionId, CancellationToken ct)
-    {
-        var entity = await GetEntityAsync(providerConfigKey, connectionId, ct);
-        return entity is null ? null : ToConnection(entity);
-    }
+    public async Task<Connection?> GetAsync(string providerConfigKey, string connectionId, CancellationToken ct) =>
+        (await (await RowsAsync(ct)).GetAsync(providerConfigKey, StorageKeys.Escape(connectionId), ct))?.Value.Connection;
 
     public async Task<bool> ExistsAsync(string providerConfigKey, string connectionId, CancellationToken ct)
     {
@@ -80,20 +58,18 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
 
     public async Task<ConnectionCredentials?> GetCredentialsAsync(string providerConfigKey, string connectionId, CancellationToken ct)
     {
-        var entity = await GetEntityAsync(providerConfigKey, connectionId, ct);
-        if (entity is null)
+        var rowKey = StorageKeys.Escape(connectionId);
+        if (await (await RowsAsync(ct)).GetAsync(providerConfigKey, rowKey, ct) is not { } row)
         {
             return null;
         }
-        var plaintext = protector.Unprotect(entity.GetBinary("Credentials"), AssociatedData(entity.PartitionKey, entity.RowKey));
-        var values = JsonNode.Parse(plaintext)!.AsObject();
-        return new ConnectionCredentials(entity.GetString("CredentialsType"), values);
+        var plaintext = protector.Unprotect(row.Value.Credentials, AssociatedData(providerConfigKey, rowKey));
+        return new ConnectionCredentials(row.Value.CredentialsType, JsonNode.Parse(plaintext)!.AsObject());
     }
 
     /// <summary>Lists connections, optionally of one connection id and/or a set of integrations.</summary>
     public async Task<IReadOnlyList<Connection>> ListAsync(string? connectionId, IReadOnlyCollection<string>? integrations, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.ConnectionsTable, ct);
         var filters = new List<string>();
         if (connectionId is not null)
         {
@@ -105,13 +81,12 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
             filters.Add(TableClient.CreateQueryFilter($"PartitionKey eq {integrations.First()}"));
         }
         var result = new List<Connection>();
-        await foreach (var entity in table.QueryAsync<TableEntity>(filters.Count == 0 ? null : string.Join(" and ", filters),
-                           select: ["PartitionKey", "RowKey", "Id", "ConnectionId", "ProviderConfigKey", "Provider", "Metadata", "ConnectionConfig", "CreatedAt", "UpdatedAt"],
-                           cancellationToken: ct))
+        // Without the credentials columns: a listing never needs them.
+        await foreach (var row in (await RowsAsync(ct)).QueryAsync(filters.Count == 0 ? null : string.Join(" and ", filters), ct, ConnectionRows.ColumnsWithoutCredentials))
         {
-            if (integrations is null || integrations.Contains(entity.PartitionKey))
+            if (integrations is null || integrations.Contains(row.Value.Connection.ProviderConfigKey))
             {
-                result.Add(ToConnection(entity));
+                result.Add(row.Value.Connection);
             }
         }
         return result.OrderBy(c => c.CreatedAt).ThenBy(c => c.ConnectionId, StringComparer.Ordinal).ToList();
@@ -127,65 +102,80 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
     /// <summary>Replaces (<paramref name="merge"/> false) or shallow-merges the metadata. Null when no such connection.</summary>
     public async Task<Connection?> UpdateMetadataAsync(string providerConfigKey, string connectionId, JsonObject metadata, bool merge, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.ConnectionsTable, ct);
-        while (true)
+        var written = await (await RowsAsync(ct)).UpdateAsync(providerConfigKey, StorageKeys.Escape(connectionId), row =>
         {
-            var entity = await GetEntityAsync(providerConfigKey, connectionId, ct);
-            if (entity is null)
+            if (row is null)
             {
                 return null;
             }
-            var next = merge ? ParseObject(entity.GetString("Metadata")) : [];
+            // Applied to the row as read, so a concurrent change is merged onto, not overwritten.
+            var next = merge ? row.Connection.Metadata.DeepClone().AsObject() : [];
             foreach (var (key, value) in metadata)
             {
                 next[key] = value?.DeepClone();
             }
-            entity["Metadata"] = SerializeMetadata(next);
-            entity["UpdatedAt"] = clock.GetUtcNow();
-            try
-            {
-                await table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Merge, ct);
-                return ToConnection(entity);
-            }
-            catch (RequestFailedException e) when (e.Status == 412)
-            {
-                // Someone changed the metadata since we read it: merge onto theirs.
-            }
-        }
+            CheckMetadataSize(next);
+            return row with { Connection = row.Connection with { Metadata = next, UpdatedAt = clock.GetUtcNow() } };
+        }, ct);
+        return written?.Value.Connection;
     }
 
-    private async Task<TableEntity?> GetEntityAsync(string providerConfigKey, string connectionId, CancellationToken ct)
-    {
-        var table = await tables.GetAsync(StorageNames.ConnectionsTable, ct);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(providerConfigKey, StorageKeys.Escape(connectionId), cancellationToken: ct);
-        return response.HasValue ? response.Value : null;
-    }
+    private async Task<RowTable<ConnectionRow>> RowsAsync(CancellationToken ct) =>
+        new(await tables.GetAsync(StorageNames.ConnectionsTable, ct), ConnectionRows.Codec);
 
-    private static string SerializeMetadata(JsonObject metadata)
+    private static void CheckMetadataSize(JsonObject metadata)
     {
-        var json = metadata.ToJsonString();
-        if (json.Length > MaxMetadataChars)
+        var length = metadata.ToJsonString().Length;
+        if (length > MaxMetadataChars)
         {
-            throw new MetadataTooLargeException(json.Length, MaxMetadataChars);
+            throw new MetadataTooLargeException(length, MaxMetadataChars);
         }
-        return json;
     }
-
-    private static JsonObject ParseObject(string? json) =>
-        string.IsNullOrEmpty(json) ? [] : JsonNode.Parse(json) as JsonObject ?? [];
 
     private static string AssociatedData(string partitionKey, string rowKey) => $"connections\u0000{partitionKey}\u0000{rowKey}";
 
     /// <summary>Nango's connection ids are numbers; a random 52-bit one fits JavaScript's safe integers.</summary>
     private static long NewId() => RandomNumberGenerator.GetInt32(1, int.MaxValue) * 1048576L + RandomNumberGenerator.GetInt32(0, 1048576);
+}
 
-    private static Connection ToConnection(TableEntity e) => new(
-        e.GetInt64("Id") ?? 0,
-        e.GetString("ProviderConfigKey"),
-        e.GetString("ConnectionId"),
-        e.GetString("Provider") ?? "",
-        ParseObject(e.GetString("Metadata")),
-        ParseObject(e.GetString("ConnectionConfig")),
-        e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
-        e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue);
+/// <summary>A <c>connections</c> row: the connection and its credentials as AES-GCM ciphertext bound to the row.</summary>
+public sealed record ConnectionRow(Connection Connection, string CredentialsType, byte[] Credentials);
+
+/// <summary>The columns of a <c>connections</c> row: PartitionKey = provider config key, RowKey = escaped connection id.</summary>
+public sealed class ConnectionRows : IRowCodec<ConnectionRow>
+{
+    public static readonly ConnectionRows Codec = new();
+
+    public static readonly string[] ColumnsWithoutCredentials =
+        ["PartitionKey", "RowKey", "Id", "ConnectionId", "ProviderConfigKey", "Provider", "Metadata", "ConnectionConfig", "CreatedAt", "UpdatedAt"];
+
+    public TableEntity Encode(ConnectionRow row) => new(row.Connection.ProviderConfigKey, StorageKeys.Escape(row.Connection.ConnectionId))
+    {
+        ["Id"] = row.Connection.Id,
+        ["ConnectionId"] = row.Connection.ConnectionId,
+        ["ProviderConfigKey"] = row.Connection.ProviderConfigKey,
+        ["Provider"] = row.Connection.Provider,
+        ["Metadata"] = row.Connection.Metadata.ToJsonString(),
+        ["ConnectionConfig"] = row.Connection.ConnectionConfig.ToJsonString(),
+        ["CreatedAt"] = row.Connection.CreatedAt,
+        ["UpdatedAt"] = row.Connection.UpdatedAt,
+        ["CredentialsType"] = row.CredentialsType,
+        ["Credentials"] = row.Credentials,
+    };
+
+    public ConnectionRow Decode(TableEntity e) => new(
+        new Connection(
+            e.GetInt64("Id") ?? 0,
+            e.GetString("ProviderConfigKey"),
+            e.GetString("ConnectionId"),
+            e.GetString("Provider") ?? "",
+            ParseObject(e.GetString("Metadata")),
+            ParseObject(e.GetString("ConnectionConfig")),
+            e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
+            e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue),
+        e.GetString("CredentialsType") ?? "",
+        e.GetBinary("Credentials") ?? []);
+
+    private static JsonObject ParseObject(string? json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonNode.Parse(json) as JsonObject ?? [];
 }

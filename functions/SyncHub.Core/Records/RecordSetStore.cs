@@ -36,12 +36,8 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
         return set is { Deleted: false } ? set : null;
     }
 
-    private async Task<RecordSet?> FindRowAsync(RecordPartition partition, CancellationToken ct)
-    {
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(partition), RowKey(partition), cancellationToken: ct);
-        return row.HasValue ? ToRecordSet(partition, row.Value!) : null;
-    }
+    private async Task<RecordSet?> FindRowAsync(RecordPartition partition, CancellationToken ct) =>
+        (await (await RowsAsync(ct)).GetAsync(PartitionKey(partition), RowKey(partition), ct))?.Value;
 
     /// <summary>
     /// The current record set, registering generation 1 on first use; what writers call.
@@ -49,26 +45,24 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
     /// </summary>
     public async Task<RecordSet> GetOrCreateAsync(RecordPartition partition, CancellationToken ct)
     {
-        var existing = await FindRowAsync(partition, ct);
-        if (existing is { Deleted: true })
+        var rows = await RowsAsync(ct);
+        while (true)
         {
-            throw new RecordSetDeletedException(partition);
+            var existing = (await rows.GetAsync(PartitionKey(partition), RowKey(partition), ct))?.Value;
+            if (existing is { Deleted: true })
+            {
+                throw new RecordSetDeletedException(partition);
+            }
+            if (existing is not null)
+            {
+                return existing;
+            }
+            if (await rows.TryAddAsync(New(partition, 1, 0), ct) is { } added)
+            {
+                return added.Value;
+            }
+            // Another writer registered it first: use theirs.
         }
-        if (existing is not null)
-        {
-            return existing;
-        }
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
-        var entity = NewRow(partition, 1, 0);
-        try
-        {
-            await table.AddEntityAsync(entity, ct);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            return await GetOrCreateAsync(partition, ct);
-        }
-        return ToRecordSet(partition, entity);
     }
 
     /// <summary>
@@ -84,41 +78,17 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
     /// </summary>
     public async Task DeleteAsync(RecordPartition partition, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
-        try
+        // Nothing written yet: a deleted row all the same, so that a run starting its first write cannot create one.
+        if (await (await RowsAsync(ct)).TryAddAsync(New(partition, 1, 0, deleted: true), ct) is null)
         {
-            // Nothing written yet: a deleted row all the same, so that a run starting its first write cannot create one.
-            await table.AddEntityAsync(NewRow(partition, 1, 0, deleted: true), ct);
-            return;
+            await StartNewGenerationAsync(partition, set => ReadHighWaterAsync(set, ct), ct, deleted: true);
         }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-        }
-        await StartNewGenerationAsync(partition, set => ReadHighWaterAsync(set, ct), ct, deleted: true);
     }
 
     /// <summary>A sync variant or connection is created (again): its deleted record sets take writes again, in a new generation.</summary>
-    public async Task ReviveAsync(RecordPartition partition, CancellationToken ct)
-    {
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
-        while (true)
-        {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(partition), RowKey(partition), cancellationToken: ct);
-            if (!row.HasValue || !(row.Value!.GetBoolean("Deleted") ?? false))
-            {
-                return;
-            }
-            var current = ToRecordSet(partition, row.Value!);
-            try
-            {
-                await table.UpdateEntityAsync(NewRow(partition, current.Generation, current.Floor), row.Value!.ETag, TableUpdateMode.Replace, ct);
-                return;
-            }
-            catch (RequestFailedException e) when (e.Status == 412)
-            {
-            }
-        }
-    }
+    public async Task ReviveAsync(RecordPartition partition, CancellationToken ct) =>
+        await (await RowsAsync(ct)).UpdateAsync(PartitionKey(partition), RowKey(partition),
+            set => set is { Deleted: true } ? set with { Deleted = false } : null, ct);
 
     /// <summary>
     /// Empties the partition: the next generation takes over (its cursors start above <paramref name="readHighWater"/>)
@@ -126,49 +96,40 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
     /// </summary>
     public async Task<RecordSet> StartNewGenerationAsync(RecordPartition partition, Func<RecordSet, Task<long>> readHighWater, CancellationToken ct, bool deleted = false)
     {
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
-        while (true)
+        RecordSet? replaced = null;
+        RecordSet? unchanged = null;
+        var written = await (await RowsAsync(ct)).UpdateAsync(PartitionKey(partition), RowKey(partition), async current =>
         {
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(partition), RowKey(partition), cancellationToken: ct);
-            if (!row.HasValue)
+            (replaced, unchanged) = (null, null);
+            if (current is null)
             {
-                if (deleted)
-                {
-                    throw new InvalidOperationException($"No record set of {partition} to delete.");
-                }
-                return await GetOrCreateAsync(partition, ct);
+                return deleted ? throw new InvalidOperationException($"No record set of {partition} to delete.") : null;
             }
-            var current = ToRecordSet(partition, row.Value!);
             if (current.Deleted)
             {
                 // Deleted, hence empty already: deleting or emptying it again changes nothing (only ReviveAsync does).
-                return current;
+                unchanged = current;
+                return null;
             }
-            var floor = Math.Max(current.Floor, await readHighWater(current));
-            var next = NewRow(partition, current.Generation + 1, floor, deleted);
-            try
-            {
-                await table.UpdateEntityAsync(next, row.Value!.ETag, TableUpdateMode.Replace, ct);
-            }
-            catch (RequestFailedException e) when (e.Status == 412)
-            {
-                continue;
-            }
-            await storage.Tables.DeleteTableAsync(current.TableName, ct);
-            return ToRecordSet(partition, next);
+            replaced = current;
+            return New(partition, current.Generation + 1, Math.Max(current.Floor, await readHighWater(current)), deleted);
+        }, ct);
+        if (written is { } next)
+        {
+            await storage.Tables.DeleteTableAsync(replaced!.TableName, ct);
+            return next.Value;
         }
+        return unchanged ?? await GetOrCreateAsync(partition, ct);
     }
 
     /// <summary>Every record set of a connection (all models and variants), e.g. to delete them with it.</summary>
     public async Task<IReadOnlyList<RecordSet>> ListAsync(string integration, string connectionId, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.RecordSetsTable, ct);
         var result = new List<RecordSet>();
         var pk = StorageKeys.Hash(integration, connectionId);
-        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), cancellationToken: ct))
+        await foreach (var row in (await RowsAsync(ct)).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), ct))
         {
-            var partition = new RecordPartition(integration, connectionId, row.GetString("Model"), row.GetString("Variant"));
-            result.Add(ToRecordSet(partition, row));
+            result.Add(row.Value);
         }
         return result;
     }
@@ -187,24 +148,37 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
         }
     }
 
-    private static string PartitionKey(RecordPartition p) => StorageKeys.Hash(p.Integration, p.ConnectionId);
+    private async Task<RowTable<RecordSet>> RowsAsync(CancellationToken ct) =>
+        new(await tables.GetAsync(StorageNames.RecordSetsTable, ct), RecordSetRows.Codec);
 
-    private static string RowKey(RecordPartition p) => StorageKeys.Hash(p.Model, p.Variant);
+    internal static string PartitionKey(RecordPartition p) => StorageKeys.Hash(p.Integration, p.ConnectionId);
 
-    private static TableEntity NewRow(RecordPartition p, int generation, long floor, bool deleted = false) => new(PartitionKey(p), RowKey(p))
+    internal static string RowKey(RecordPartition p) => StorageKeys.Hash(p.Model, p.Variant);
+
+    private static RecordSet New(RecordPartition p, int generation, long floor, bool deleted = false) =>
+        new(p, generation, TableName(p, generation), floor, deleted);
+}
+
+/// <summary>The columns of a <c>recordsets</c> row: PartitionKey = hash of (integration, connection), RowKey = hash of (model, variant).</summary>
+public sealed class RecordSetRows : IRowCodec<RecordSet>
+{
+    public static readonly RecordSetRows Codec = new();
+
+    public TableEntity Encode(RecordSet set) => new(RecordSetStore.PartitionKey(set.Partition), RecordSetStore.RowKey(set.Partition))
     {
-        ["Deleted"] = deleted,
-        ["Integration"] = p.Integration,
-        ["ConnectionId"] = p.ConnectionId,
-        ["Model"] = p.Model,
-        ["Variant"] = p.Variant,
-        ["Generation"] = generation,
-        ["Floor"] = floor,
+        ["Deleted"] = set.Deleted,
+        ["Integration"] = set.Partition.Integration,
+        ["ConnectionId"] = set.Partition.ConnectionId,
+        ["Model"] = set.Partition.Model,
+        ["Variant"] = set.Partition.Variant,
+        ["Generation"] = set.Generation,
+        ["Floor"] = set.Floor,
     };
 
-    private static RecordSet ToRecordSet(RecordPartition partition, TableEntity row)
+    public RecordSet Decode(TableEntity row)
     {
+        var partition = new RecordPartition(row.GetString("Integration"), row.GetString("ConnectionId"), row.GetString("Model"), row.GetString("Variant"));
         var generation = row.GetInt32("Generation") ?? 1;
-        return new RecordSet(partition, generation, TableName(partition, generation), row.GetInt64("Floor") ?? 0, row.GetBoolean("Deleted") ?? false);
+        return new RecordSet(partition, generation, RecordSetStore.TableName(partition, generation), row.GetInt64("Floor") ?? 0, row.GetBoolean("Deleted") ?? false);
     }
 }

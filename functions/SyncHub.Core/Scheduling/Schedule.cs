@@ -1,9 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
-using Azure.Data.Tables;
 using SyncHub.Core.Model;
-using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -89,69 +86,4 @@ public sealed record Schedule
     public bool IsRunning(long now) => RunState != RunStates.Idle && LeaseUntil > now;
 
     public JsonObject? CheckpointObject => Checkpoint is null ? null : JsonNode.Parse(Checkpoint) as JsonObject;
-
-    public TableEntity ToEntity() => new(StorageKeys.SchedulePartition(Key), Key.RowKey)
-    {
-        ["Id"] = Id,
-        ["Integration"] = Key.Integration,
-        ["ConnectionId"] = Key.ConnectionId,
-        ["Sync"] = Key.Sync,
-        ["Variant"] = Key.Variant,
-        ["State"] = State,
-        ["FrequencyOverride"] = FrequencyOverride,
-        ["Anchor"] = Anchor,
-        ["NextRunAt"] = NextRunAt,
-        ["RunState"] = RunState,
-        ["RunId"] = RunId,
-        ["LeaseId"] = LeaseId,
-        ["LeaseUntil"] = LeaseUntil,
-        ["RunStartedAt"] = RunStartedAt,
-        ["RunCounts"] = JsonSerializer.Serialize(RunCounts, SchedulingJson.Default.DictionaryStringModelCounts),
-        ["DeletesUnsafe"] = DeletesUnsafe,
-        ["EmptyCacheDue"] = EmptyCacheDue,
-        ["TriggerPending"] = TriggerPending,
-        ["ResetPending"] = ResetPending,
-        ["EmptyCachePending"] = EmptyCachePending,
-        ["Checkpoint"] = Checkpoint,
-        ["LastSyncDate"] = LastSyncDate,
-        ["RunType"] = RunType,
-        ["LastStatus"] = LastStatus,
-        ["LastError"] = LastError,
-        ["FinishedAt"] = FinishedAt,
-        ["LastResult"] = JsonSerializer.Serialize(LastResult, SchedulingJson.Default.DictionaryStringModelCounts),
-        ["Successes"] = Successes,
-    };
-
-    public static Schedule FromEntity(TableEntity e) => new()
-    {
-        Key = new SyncKey(e.GetString("Integration"), e.GetString("ConnectionId"), e.GetString("Sync"), e.GetString("Variant")),
-        Id = e.GetString("Id"),
-        State = e.GetString("State") ?? ScheduleStates.Paused,
-        FrequencyOverride = e.GetString("FrequencyOverride"),
-        Anchor = e.GetInt64("Anchor") ?? 0,
-        NextRunAt = e.GetInt64("NextRunAt") ?? 0,
-        RunState = e.GetString("RunState") ?? RunStates.Idle,
-        RunId = e.GetString("RunId"),
-        LeaseId = e.GetString("LeaseId"),
-        LeaseUntil = e.GetInt64("LeaseUntil") ?? 0,
-        RunStartedAt = e.GetInt64("RunStartedAt") ?? 0,
-        RunCounts = Counts(e.GetString("RunCounts")),
-        DeletesUnsafe = e.GetBoolean("DeletesUnsafe") ?? false,
-        EmptyCacheDue = e.GetBoolean("EmptyCacheDue") ?? false,
-        TriggerPending = e.GetBoolean("TriggerPending") ?? false,
-        ResetPending = e.GetBoolean("ResetPending") ?? false,
-        EmptyCachePending = e.GetBoolean("EmptyCachePending") ?? false,
-        Checkpoint = e.GetString("Checkpoint"),
-        LastSyncDate = e.GetInt64("LastSyncDate") ?? 0,
-        RunType = e.GetString("RunType"),
-        LastStatus = e.GetString("LastStatus"),
-        LastError = e.GetString("LastError"),
-        FinishedAt = e.GetInt64("FinishedAt") ?? 0,
-        LastResult = Counts(e.GetString("LastResult")),
-        Successes = e.GetInt32("Successes") ?? 0,
-        ETag = e.ETag,
-    };
-
-    private static Dictionary<string, ModelCounts> Counts(string? json) =>
-        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, SchedulingJson.Default.DictionaryStringModelCounts) ?? [];
 }

@@ -14,20 +14,18 @@ public sealed class ScheduleStore(FixedTables tables)
 {
     public async Task<Schedule?> GetAsync(SyncKey key, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(StorageKeys.SchedulePartition(key), key.RowKey, cancellationToken: ct);
-        return row.HasValue ? Schedule.FromEntity(row.Value!) : null;
+        var row = await (await RowsAsync(ct)).GetAsync(StorageKeys.SchedulePartition(key), key.RowKey, ct);
+        return row is { } r ? WithETag(r) : null;
     }
 
     /// <summary>All schedules of one connection (every sync and variant).</summary>
     public async Task<IReadOnlyList<Schedule>> ListAsync(string integration, string connectionId, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
         var pk = StorageKeys.SchedulePartition(integration, connectionId);
         var result = new List<Schedule>();
-        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), cancellationToken: ct))
+        await foreach (var row in (await RowsAsync(ct)).QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), ct))
         {
-            result.Add(Schedule.FromEntity(row));
+            result.Add(WithETag(row));
         }
         return result;
     }
@@ -35,16 +33,8 @@ public sealed class ScheduleStore(FixedTables tables)
     /// <summary>Creates the schedule unless it exists; returns the stored one and whether it was created.</summary>
     public async Task<(Schedule Schedule, bool Created)> CreateIfMissingAsync(Schedule schedule, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        try
-        {
-            var response = await table.AddEntityAsync(schedule.ToEntity(), ct);
-            return (schedule with { ETag = response.Headers.ETag ?? default }, true);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            return ((await GetAsync(schedule.Key, ct))!, false);
-        }
+        var added = await (await RowsAsync(ct)).TryAddAsync(schedule, ct);
+        return added is { } row ? (WithETag(row), true) : ((await GetAsync(schedule.Key, ct))!, false);
     }
 
     /// <summary>
@@ -53,37 +43,27 @@ public sealed class ScheduleStore(FixedTables tables)
     /// </summary>
     public async Task<Schedule?> UpdateAsync(SyncKey key, Func<Schedule, Schedule?> change, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        while (true)
-        {
-            var current = await GetAsync(key, ct);
-            if (current is null)
-            {
-                return null;
-            }
-            var next = change(current);
-            if (next is null)
-            {
-                return null;
-            }
-            try
-            {
-                var response = await table.UpdateEntityAsync(next.ToEntity(), current.ETag, TableUpdateMode.Replace, ct);
-                return next with { ETag = response.Headers.ETag ?? default };
-            }
-            catch (RequestFailedException e) when (e.Status is 412 or 404)
-            {
-                if (e.Status == 404)
-                {
-                    return null;
-                }
-            }
-        }
+        var written = await (await RowsAsync(ct)).UpdateAsync(StorageKeys.SchedulePartition(key), key.RowKey, s => s is null ? null : change(s), ct);
+        return written is { } row ? WithETag(row) : null;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="next"/> if the row is still the version <paramref name="current"/> was read as: one
+    /// request, for the holder of a run lease. Null when someone else wrote the row since (the lease may be lost).
+    /// </summary>
+    public async Task<Schedule?> TryReplaceAsync(Schedule current, Schedule next, CancellationToken ct)
+    {
+        var written = await (await RowsAsync(ct)).TryReplaceAsync(next, current.ETag, ct);
+        return written is { } row ? WithETag(row) : null;
     }
 
     public async Task DeleteAsync(SyncKey key, CancellationToken ct)
     {
-        var table = await tables.GetAsync(StorageNames.SchedulesTable, ct);
-        await table.DeleteEntityAsync(StorageKeys.SchedulePartition(key), key.RowKey, ETag.All, ct);
+        await (await RowsAsync(ct)).DeleteAsync(StorageKeys.SchedulePartition(key), key.RowKey, ct);
     }
+
+    private async Task<RowTable<Schedule>> RowsAsync(CancellationToken ct) =>
+        new(await tables.GetAsync(StorageNames.SchedulesTable, ct), ScheduleRows.Codec);
+
+    private static Schedule WithETag(Versioned<Schedule> row) => row.Value with { ETag = row.ETag };
 }

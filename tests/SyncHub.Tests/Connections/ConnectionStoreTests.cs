@@ -144,8 +144,12 @@ public sealed class ConnectionStoreTests : IDisposable
     {
         await Upsert("c1");
         var big = new JsonObject { ["blob"] = new string('x', ConnectionStore.MaxMetadataChars) };
-        var error = await Assert.ThrowsAsync<ApiException>(() => _store.UpdateMetadataAsync(_integration, "c1", big, merge: false, CancellationToken.None));
-        Assert.Equal(400, error.Status);
+        // The store says what is wrong in domain terms; the API edge makes it a 400.
+        var error = await Assert.ThrowsAsync<MetadataTooLargeException>(() => _store.UpdateMetadataAsync(_integration, "c1", big, merge: false, CancellationToken.None));
+        var answer = DomainErrors.ToApi(error);
+        Assert.NotNull(answer);
+        Assert.Equal((400, "invalid_body"), (answer!.Status, answer.Code));
+        Assert.Contains($"the limit is {ConnectionStore.MaxMetadataChars}", answer.Message);
     }
 
     [Theory]
