@@ -92,13 +92,10 @@ public sealed class OpenApiConformanceTests
         await api.CallAsync("GET", "/environment-variables", "/environment-variables");
 
         // Records, once the import's first runs have written them and ended.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await engine.ScheduleAsync(id, "issues")) is not { RunState: RunStates.Idle, Successes: >= 1 }
-               || (await engine.ScheduleAsync(id, "labels")) is not { RunState: RunStates.Idle, Successes: >= 1 })
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the first runs did not end; LocalHost said:\n{host.Output}");
-            await Task.Delay(200);
-        }
+        await Eventually.Until(async () =>
+            await engine.ScheduleAsync(id, "issues") is { RunState: RunStates.Idle, Successes: >= 1 }
+            && await engine.ScheduleAsync(id, "labels") is { RunState: RunStates.Idle, Successes: >= 1 },
+            "the import's first runs of issues and labels ended", state: () => "LocalHost said:\n" + host.Output);
         var first = await api.CallAsync("GET", "/records", "/records?model=GithubIssue&limit=2", headers: ConnectionHeaders(id));
         Assert.Equal(2, first.Json["records"]!.AsArray().Count);
         var next = first.Json["next_cursor"]!.GetValue<string>();
