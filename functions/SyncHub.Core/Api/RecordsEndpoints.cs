@@ -63,8 +63,11 @@ public sealed class RecordsEndpoints(ConnectionStore connections, IntegrationCat
         }
         validation.ThrowIfInvalid();
 
-        var partition = await ResolveAsync(request, model!, variant, () => Validation.Query(), ct);
-        var page = await reader.ReadAsync(partition, new RecordQuery(after, modifiedAfter, actions, ids.Count > 0 ? ids : null, limit), ct);
+        var partition = Resolve(request, model!, variant, () => Validation.Query());
+        // The connection check runs with the read (and not at all once the record set is cached: see RecordSetCache).
+        var page = await reader.ReadAsync(partition, new RecordQuery(after, modifiedAfter, actions, ids.Count > 0 ? ids : null, limit),
+            token => connections.ExistsAsync(partition.Integration, partition.ConnectionId, token), ct)
+            ?? throw ApiException.UnknownConnection();
         return new RecordsPageResult(page);
     }
 
@@ -84,24 +87,27 @@ public sealed class RecordsEndpoints(ConnectionStore connections, IntegrationCat
         }
         validation.ThrowIfInvalid();
 
-        var partition = await ResolveAsync(request, model!, variant, Validation.Body, ct);
+        var partition = Resolve(request, model!, variant, Validation.Body);
+        if (!await connections.ExistsAsync(partition.Integration, partition.ConnectionId, ct))
+        {
+            throw ApiException.UnknownConnection();
+        }
         var (count, hasMore) = await pruner.PruneAsync(partition, until, (int?)limit, ct);
         return ApiResults.Json(new JsonObject { ["count"] = count, ["has_more"] = hasMore });
     }
 
-    /// <summary>Headers, then the connection, then whether the integration's syncs write that model at all.</summary>
-    private async Task<RecordPartition> ResolveAsync(ApiRequest request, string model, string variant, Func<Validation> modelErrors, CancellationToken ct)
+    /// <summary>
+    /// Headers, then the integration, then whether its syncs write that model at all (a query error, so it comes before
+    /// the connection in API.md's order). The caller checks the connection.
+    /// </summary>
+    private RecordPartition Resolve(ApiRequest request, string model, string variant, Func<Validation> modelErrors)
     {
         var headers = Validation.Headers();
         var connectionId = headers.Name(request.Header("Connection-Id") ?? Missing(headers, "Connection-Id"), Names.ConnectionId(), "connection id", "Connection-Id");
         var providerConfigKey = headers.Name(request.Header("Provider-Config-Key") ?? Missing(headers, "Provider-Config-Key"), Names.ProviderConfigKey(), "provider config key", "Provider-Config-Key");
         headers.ThrowIfInvalid();
 
-        var integration = catalog.Find(providerConfigKey!);
-        if (integration is null || !await connections.ExistsAsync(providerConfigKey!, connectionId!, ct))
-        {
-            throw ApiException.UnknownConnection();
-        }
+        var integration = catalog.Find(providerConfigKey!) ?? throw ApiException.UnknownConnection();
         if (!integration.WritesModel(model))
         {
             var errors = modelErrors();

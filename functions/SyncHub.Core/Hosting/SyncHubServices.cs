@@ -48,6 +48,7 @@ public static class SyncHubServices
 
         services.AddSingleton<RecordSetStore>();
         services.AddSingleton<RecordWriter>();
+        services.AddSingleton<RecordSetCache>();
         services.AddSingleton<RecordReader>();
         services.AddSingleton<RecordPruner>();
         services.AddSingleton<RecordsEndpoints>();

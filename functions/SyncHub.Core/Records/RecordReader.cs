@@ -18,25 +18,55 @@ public sealed record RecordPage(IReadOnlyList<StoredRecord> Records, Cursor? Nex
 /// Reads pages of a partition: one RowKey range query on the <c>r:</c> rows (cursor order is key order), asking for
 /// one record more than the page to know, exactly, whether another follows.
 /// </summary>
-public sealed class RecordReader(RecordSetStore sets, StorageClients storage)
+public sealed class RecordReader(RecordSetStore sets, StorageClients storage, RecordSetCache cache)
 {
     private const int ParallelReads = 16;
 
-    public async Task<RecordPage> ReadAsync(RecordPartition partition, RecordQuery query, CancellationToken ct)
+    /// <summary>The columns a page needs: everything of a record row but its payload hash.</summary>
+    private static readonly string[] PageColumns = ["RowKey", "Id", "Action", "FirstSeen", "DeletedAt", "PrunedAt", "N", .. RecordRows.ChunkNames];
+
+    /// <summary>A page of a partition whose connection is known to exist (the sync engine's own reads).</summary>
+    public async Task<RecordPage> ReadAsync(RecordPartition partition, RecordQuery query, CancellationToken ct) =>
+        (await ReadAsync(partition, query, static _ => Task.FromResult(true), ct))!;
+
+    /// <summary>
+    /// A page, or null when <paramref name="connectionExists"/> says the partition's connection does not exist. Warm
+    /// (the set is cached), a page is one range query; a cached set whose table is gone (emptied, deleted) is looked up
+    /// again, with the connection, so a deleted connection or set is never served from the cache.
+    /// </summary>
+    public async Task<RecordPage?> ReadAsync(RecordPartition partition, RecordQuery query, Func<CancellationToken, Task<bool>> connectionExists, CancellationToken ct)
     {
+        if (cache.Find(partition) is { } cached)
+        {
+            try
+            {
+                return await ReadSetAsync(cached, query, ct);
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 409)
+            {
+                cache.Forget(partition);
+            }
+        }
         for (var attempt = 0; ; attempt++)
         {
-            var set = await sets.FindAsync(partition, ct);
-            if (set is null)
+            // Cold: the connection check and the set lookup are independent; ask both at once.
+            var exists = connectionExists(ct);
+            var find = sets.FindAsync(partition, ct);
+            if (!await exists)
+            {
+                return null;
+            }
+            if (await find is not { } set)
             {
                 return new RecordPage([], null);
             }
-            var table = storage.Table(set.TableName);
             try
             {
-                return query.Ids is { Count: > 0 } ? await ReadByIdsAsync(table, query, ct) : await ReadRangeAsync(table, query, ct);
+                var page = await ReadSetAsync(set, query, ct);
+                cache.Remember(set);
+                return page;
             }
-            catch (RequestFailedException e) when (e.Status == 404)
+            catch (RequestFailedException e) when (e.Status is 404 or 409)
             {
                 // The generation moved on (emptied) while we read, or nothing was ever written: read the new one once.
                 if (attempt > 0)
@@ -47,11 +77,37 @@ public sealed class RecordReader(RecordSetStore sets, StorageClients storage)
         }
     }
 
+    private Task<RecordPage> ReadSetAsync(RecordSet set, RecordQuery query, CancellationToken ct)
+    {
+        var table = storage.Table(set.TableName);
+        return query.Ids is { Count: > 0 } ? ReadByIdsAsync(table, query, ct) : ReadRangeAsync(table, query, ct);
+    }
+
     /// <summary>The exact number of non-deleted records (the meta row's counter).</summary>
     public async Task<long> CountAsync(RecordPartition partition, CancellationToken ct)
     {
-        var set = await sets.FindAsync(partition, ct);
+        var set = cache.Find(partition) ?? await sets.FindAsync(partition, ct);
         if (set is null)
+        {
+            return 0;
+        }
+        try
+        {
+            var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Live"], ct);
+            cache.Remember(set);
+            return meta.HasValue ? meta.Value!.GetInt64("Live") ?? 0 : 0;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409)
+        {
+            // A cached set that was emptied or deleted since: ask again.
+            cache.Forget(partition);
+            return await CountUncachedAsync(partition, ct);
+        }
+    }
+
+    private async Task<long> CountUncachedAsync(RecordPartition partition, CancellationToken ct)
+    {
+        if (await sets.FindAsync(partition, ct) is not { } set)
         {
             return 0;
         }
@@ -86,7 +142,7 @@ public sealed class RecordReader(RecordSetStore sets, StorageClients storage)
             filter += " and (" + string.Join(" or ", actions.Select(a => $"Action eq '{a}'")) + ")";
         }
         var records = new List<StoredRecord>(query.Limit + 1);
-        await foreach (var page in table.QueryAsync<TableEntity>(filter, maxPerPage: query.Limit + 1, cancellationToken: ct).AsPages())
+        await foreach (var page in table.QueryAsync<TableEntity>(filter, maxPerPage: query.Limit + 1, select: PageColumns, cancellationToken: ct).AsPages())
         {
             foreach (var entity in page.Values)
             {
