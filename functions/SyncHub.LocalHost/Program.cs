@@ -1,4 +1,8 @@
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Azure;
 using SyncHub.Core.Configuration;
+using SyncHub.Core.Hosting;
+using SyncHub.Core.Storage;
 using SyncHub.Functions;
 using SyncHub.LocalHost;
 
@@ -37,6 +41,15 @@ try
     // Like the Functions host's indexing: a trigger whose %setting% does not resolve stops start-up.
     catalog.ResolveSettings(builder.Configuration);
     builder.Services.AddFunctionApp(builder.Configuration);
+    // The queue triggers' storage clients, with the message encoding host.json asks for.
+    builder.Services.AddAzureClients(clients =>
+    {
+        foreach (var connection in catalog.Queues.Select(q => q.Connection).Distinct())
+        {
+            StorageClients.Register(clients, builder.Configuration, connection, QueueTriggerService.ClientName(connection),
+                host.QueueBase64 ? QueueMessageEncoding.Base64 : QueueMessageEncoding.None);
+        }
+    });
     builder.Services.AddSingleton(host);
     builder.Services.AddSingleton(catalog);
     builder.Services.AddSingleton<FunctionInvoker>();
@@ -44,6 +57,9 @@ try
     builder.Services.AddHostedService<QueueTriggerService>();
 
     app = builder.Build();
+    // What starting the host does first (the options' ValidateOnStart), done here so that a bad setting is reported
+    // like a bad nango.yaml, before the host logs anything.
+    app.Services.ValidateAtStart();
     app.UseServerErrorEnvelope();
     app.UseEmptyErrorEnvelope();
     app.UseRequestLimits();
@@ -54,6 +70,12 @@ catch (ConfigurationException e)
 {
     // An invalid nango.yaml or setting: say which file/line or setting, without a stack trace.
     Console.Error.WriteLine($"LocalHost cannot start: {e.Message}");
+    return 1;
+}
+catch (Exception e) when (SyncHubServices.IsValidationFailure(e, out var failures))
+{
+    // Settings that failed validation, each message naming its setting (never its value).
+    Console.Error.WriteLine($"LocalHost cannot start: {string.Join(" ", failures)}");
     return 1;
 }
 

@@ -14,9 +14,12 @@ namespace SyncHub.LocalHost;
 /// </summary>
 public sealed class QueueTriggerService(
     FunctionCatalog catalog, FunctionInvoker invoker, IConfiguration configuration, HostJson host,
-    Microsoft.Extensions.Azure.AzureComponentFactory credentials, ILogger<QueueTriggerService> logger)
+    IServiceProvider services, ILogger<QueueTriggerService> logger)
     : BackgroundService
 {
+    /// <summary>The name of the storage clients (registered by Program.cs) that poll the queues of <paramref name="connection"/>.</summary>
+    public static string ClientName(string connection) => $"LocalHost.QueueTrigger.{connection}";
+
     private static readonly TimeSpan LeaseTime = TimeSpan.FromSeconds(60);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -25,8 +28,7 @@ public sealed class QueueTriggerService(
 
     private async Task PollAsync(QueueFunction function, CancellationToken ct)
     {
-        var encoding = host.QueueBase64 ? QueueMessageEncoding.Base64 : QueueMessageEncoding.None;
-        var clients = StorageClients.FromConfiguration(configuration, credentials, function.Connection, encoding);
+        var clients = StorageClients.Create(services, configuration, function.Connection, ClientName(function.Connection));
         var queue = clients.Queue(LocalSettings.Resolve(configuration, function.Queue));
         var poison = clients.Queue(queue.Name + "-poison");
         var delay = TimeSpan.FromMilliseconds(100);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
@@ -15,27 +16,30 @@ namespace SyncHub.Core.Hosting;
 
 /// <summary>
 /// Registers the engine. Called by the function app's Program.cs and by LocalHost, so both run the same graph.
-/// Settings and the integration config are checked here, eagerly: a bad deployment fails at start, not on a request.
+/// A bad deployment fails at start, not on a request: the integration config is loaded and checked here, and the
+/// options are validated when the host starts (<c>ValidateOnStart</c>; an <see cref="OptionsValidationException"/>
+/// naming each bad setting). Without a host, <see cref="ValidateAtStart"/> runs the same check.
 /// </summary>
 public static class SyncHubServices
 {
     public static IServiceCollection AddSyncHub(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = new SyncHubOptions();
-        configuration.GetSection(SyncHubOptions.Section).Bind(options);
-        var problems = options.Problems().ToList();
-        if (problems.Count > 0)
-        {
-            throw new ConfigurationException("SyncHub cannot start: " + string.Join(" ", problems));
-        }
-        var catalog = NangoYamlLoader.Load(options.ResolvedConfigPath());
+        services.AddOptions<SyncHubOptions>().Bind(configuration.GetSection(SyncHubOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncHubOptions>, SyncHubOptionsValidator>());
+        // AddSyncs checks the syncs against the catalog while services are registered, so it is loaded now; it needs
+        // only SyncHub__ConfigPath (the other settings are validated at start).
+        var configPath = configuration.GetSection(SyncHubOptions.Section).Get<SyncHubOptions>()?.ResolvedConfigPath()
+            ?? new SyncHubOptions().ResolvedConfigPath();
+        var catalog = NangoYamlLoader.Load(configPath);
 
         services.TryAddSingleton(configuration);
-        services.AddSingleton(Options.Create(options));
         services.AddSingleton(catalog);
         services.AddSingleton(TimeProvider.System);
-        services.AddAzureClientsCore();
-        services.AddSingleton(sp => StorageClients.FromConfiguration(configuration, sp.GetRequiredService<AzureComponentFactory>()));
+        services.AddAzureClients(clients => StorageClients.Register(clients, configuration));
+        // Creating a client through IAzureClientFactory starts forwarding the Azure SDK's own event logs (every storage
+        // request) to ILogger; SyncHub never logged them. Logging__LogLevel__Azure.Core (and the like) turns them on.
+        services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.None));
+        services.AddSingleton(sp => StorageClients.Create(sp, configuration));
         services.AddSingleton<FixedTables>();
 
         services.AddSingleton<SecretKeyAuthenticator>();
@@ -53,12 +57,12 @@ public static class SyncHubServices
         services.AddSingleton<RecordPruner>();
         services.AddSingleton<RecordsEndpoints>();
 
-        services.Configure<SchedulingOptions>(o =>
-        {
-            configuration.GetSection(SchedulingOptions.Section).Bind(o);
-            o.RunQueue = configuration[SchedulingOptions.RunQueueSetting] is { Length: > 0 } queue ? queue : o.RunQueue;
-        });
-        services.AddSyncProxy();
+        services.AddOptions<SchedulingOptions>()
+            .Bind(configuration.GetSection(SchedulingOptions.Section))
+            .Configure(o => o.RunQueue = configuration[SchedulingOptions.RunQueueSetting] is { Length: > 0 } queue ? queue : o.RunQueue)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulingOptions>, SchedulingOptionsValidator>());
+        services.AddSyncProxy(configuration);
         services.AddSingleton<ScheduleStore>();
         services.AddSingleton<DueRuns>();
         services.AddSingleton<SyncRunQueue>();
@@ -71,5 +75,30 @@ public static class SyncHubServices
         services.AddSingleton<IConnectionLifecycle, SchedulingLifecycle>();
         services.AddSingleton<IConnectionLifecycle, RecordsLifecycle>();
         return services;
+    }
+
+    /// <summary>
+    /// What the host does first when it starts: validates every option registered with <c>ValidateOnStart</c>. Throws
+    /// an <see cref="OptionsValidationException"/> naming the bad settings (an <see cref="AggregateException"/> of them
+    /// when several options are bad). For code that builds the services without a host (tests, tools).
+    /// </summary>
+    public static void ValidateAtStart(this IServiceProvider services) =>
+        services.GetService<IStartupValidator>()?.Validate();
+
+    /// <summary>
+    /// Whether <paramref name="error"/> is what a failed start-up validation throws (one
+    /// <see cref="OptionsValidationException"/>, or several in an <see cref="AggregateException"/>), and its messages,
+    /// each naming its setting.
+    /// </summary>
+    public static bool IsValidationFailure(Exception error, out IReadOnlyList<string> failures)
+    {
+        failures = error switch
+        {
+            OptionsValidationException e => [.. e.Failures],
+            AggregateException { InnerExceptions.Count: > 0 } e when e.InnerExceptions.All(i => i is OptionsValidationException) =>
+                [.. e.InnerExceptions.OfType<OptionsValidationException>().SelectMany(i => i.Failures)],
+            _ => [],
+        };
+        return failures.Count > 0;
     }
 }

@@ -17,11 +17,12 @@ public static class SyncProxyServices
     public const string HttpClientName = "SyncHub.Proxy";
 
     /// <summary>
-    /// Adds <see cref="SyncProxyFactory"/> (singleton), <see cref="SyncProxyOptions"/> bound from <c>SyncHub:Proxy</c>
-    /// (when an <see cref="IConfiguration"/> is registered) and validated, and <see cref="TimeProvider.System"/> unless a
-    /// TimeProvider is already registered. Calling it twice is harmless.
+    /// Adds <see cref="SyncProxyFactory"/> (singleton), <see cref="SyncProxyOptions"/> bound from the <c>SyncHub:Proxy</c>
+    /// section of <paramref name="configuration"/> (without one, of the <see cref="IConfiguration"/> registered, if any)
+    /// and validated on first use and when the host starts, and <see cref="TimeProvider.System"/> unless a TimeProvider
+    /// is already registered. Calling it twice is harmless.
     /// </summary>
-    public static IServiceCollection AddSyncProxy(this IServiceCollection services)
+    public static IServiceCollection AddSyncProxy(this IServiceCollection services, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (services.Any(d => d.ServiceType == typeof(SyncProxyFactory)))
@@ -29,9 +30,18 @@ public static class SyncProxyServices
             return services;
         }
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<SyncProxyOptions>();
-        services.AddSingleton<IConfigureOptions<SyncProxyOptions>, BindFromConfiguration>();
-        services.AddSingleton<IValidateOptions<SyncProxyOptions>, ValidateProxyOptions>();
+        var options = services.AddOptions<SyncProxyOptions>();
+        if (configuration is not null)
+        {
+            options.Bind(configuration.GetSection(SyncProxyOptions.Section));
+        }
+        else
+        {
+            // Standalone use (no configuration at hand): bind from the registered IConfiguration when there is one.
+            options.Configure<IServiceProvider>((o, sp) => sp.GetService<IConfiguration>()?.GetSection(SyncProxyOptions.Section).Bind(o));
+        }
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncProxyOptions>, SyncProxyOptionsValidator>());
 
         services.AddHttpClient(HttpClientName)
             // The default HttpClient logging writes every request URI, query string included (it may hold secrets):
@@ -95,20 +105,5 @@ public static class SyncProxyServices
             });
         }
         builder.AddTimeout(new HttpTimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout });
-    }
-
-    private sealed class BindFromConfiguration(IServiceProvider services) : IConfigureOptions<SyncProxyOptions>
-    {
-        public void Configure(SyncProxyOptions options) =>
-            services.GetService<IConfiguration>()?.GetSection(SyncProxyOptions.Section).Bind(options);
-    }
-
-    private sealed class ValidateProxyOptions : IValidateOptions<SyncProxyOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, SyncProxyOptions options)
-        {
-            var problems = options.Problems().ToList();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

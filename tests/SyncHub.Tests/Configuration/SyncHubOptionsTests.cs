@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
@@ -9,8 +10,25 @@ namespace SyncHub.Tests.Configuration;
 
 public sealed class SyncHubOptionsTests
 {
-    private static ConfigurationException StartFails(Dictionary<string, string?> overrides) =>
-        Assert.Throws<ConfigurationException>(() => new ServiceCollection().AddSyncHub(TestEnvironment.Configuration(overrides)));
+    /// <summary>
+    /// Starts a host with the engine, as the function app and LocalHost do: a bad nango.yaml stops it while services are
+    /// registered (<see cref="ConfigurationException"/>), bad settings when it starts (ValidateOnStart's
+    /// <see cref="OptionsValidationException"/>).
+    /// </summary>
+    private static Exception StartFails(Dictionary<string, string?> overrides)
+    {
+        var error = Record.Exception(() =>
+        {
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            builder.Services.AddSyncHub(TestEnvironment.Configuration(overrides));
+            using var host = builder.Build();
+            host.StartAsync().GetAwaiter().GetResult();
+            host.StopAsync().GetAwaiter().GetResult();
+        });
+        Assert.NotNull(error);
+        Assert.True(error is ConfigurationException or OptionsValidationException, $"unexpected {error}");
+        return error;
+    }
 
     [Fact]
     public void The_test_settings_start_and_bind_every_setting()
@@ -73,6 +91,17 @@ public sealed class SyncHubOptionsTests
         var error = StartFails(new() { ["SyncHub:SecretKeys"] = "nope", ["SyncHub:EncryptionKey"] = "nope" });
         Assert.Contains("SyncHub__SecretKeys", error.Message);
         Assert.Contains("SyncHub__EncryptionKey", error.Message);
+    }
+
+    [Theory]
+    [InlineData("SyncHub:Proxy:MaxRetries", "-1", "SyncHub:Proxy:MaxRetries")]
+    [InlineData("SyncHub:Scheduling:LeaseDuration", "00:00:00", "SyncHub__Scheduling__LeaseDuration")]
+    [InlineData("SyncHub:Scheduling:MaxDuePerTick", "0", "SyncHub__Scheduling__MaxDuePerTick")]
+    public void Proxy_and_scheduling_settings_are_validated_at_start_up(string key, string value, string named)
+    {
+        var error = StartFails(new() { [key] = value });
+        Assert.IsType<OptionsValidationException>(error);
+        Assert.Contains(named, error.Message);
     }
 
     [Fact]
