@@ -91,11 +91,8 @@ var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 @description('Blob container for the Flex Consumption deployment package.')
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 
-@description('The run queue (StorageNames.RunQueue) and the queue the Functions host moves its failed messages to.')
-var runQueueName = 'sync-runs'
-
-@description('Poison queue of the run queue (the host appends -poison).')
-var poisonQueueName = '${runQueueName}-poison'
+@description('Poison queue of the run queue sync-runs (the Functions host appends -poison); the poison alert watches it.')
+var poisonQueueName = 'sync-runs-poison'
 
 @description('Key Vault secret holding SyncHub__SecretKeys.')
 var secretKeySecretName = 'synchub-secret-key'
@@ -127,7 +124,7 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     // SyncHub's fixed queues and tables: exactly StorageNames.Queues and StorageNames.FixedTables in
     // functions/SyncHub.Core/Storage/StorageNames.cs (tests/SyncHub.Infra.Tests keeps the two in step).
-    queueNames: [runQueueName, poisonQueueName]
+    queueNames: ['sync-runs', 'sync-runs-poison']
     tableNames: ['connections', 'recordsets', 'schedules', 'dueruns', 'runseen']
   }
 }
