@@ -1,6 +1,7 @@
 // SyncHub on Azure, provisioned by `azd up` (see infra/README.md): a resource group holding a Flex Consumption
 // function app, one user-assigned managed identity, storage without shared keys, Application Insights without local
-// auth, and a Key Vault for the secret key and the encryption key. No key or connection string with a key anywhere.
+// auth, a Key Vault for the secret key and the encryption key (created there once by infra/hooks/postprovision, never
+// by this template), alerts and a workbook. No key or connection string with a key anywhere.
 targetScope = 'subscription'
 
 @description('Name of the azd environment; names the resource group and seeds the unique resource names.')
@@ -8,27 +9,60 @@ targetScope = 'subscription'
 @maxLength(64)
 param environmentName string
 
-@description('Azure region of every resource; must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+@description('Azure region of every resource: one that offers Flex Consumption (az functionapp list-flexconsumption-locations; the list of the Azure-Samples Flex Consumption quickstart).')
 @minLength(1)
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID); gets data access to storage and the secrets. Empty to skip.')
+@description('Object id of the deploying principal (azd sets AZURE_PRINCIPAL_ID): a user, or the service principal of a CI login; gets data access to storage and the secrets. Empty to skip.')
 param principalId string = ''
 
-@description('Kind of principal principalId is.')
-param principalType 'User' | 'ServicePrincipal' | 'Group' = 'User'
+@description('Kind of principal principalId is: User for `azd auth login`, ServicePrincipal for a CI login (AZURE_PRINCIPAL_TYPE, set by infra/hooks/preprovision from the signed-in account).')
+param principalType 'User' | 'ServicePrincipal' = 'User'
 
-@description('SyncHub__SecretKeys: one or more comma-separated UUID v4 API keys. Generated once per azd environment by infra/hooks/preprovision.')
-@secure()
-@minLength(36)
-param secretKey string
+@description('Memory per instance in MB (infra/README.md, "What it costs at rest").')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
 
-@description('SyncHub__EncryptionKey: base64 of 32 random bytes. Generated once per azd environment by infra/hooks/preprovision; changing it makes stored credentials unreadable.')
-@secure()
-@minLength(44)
-@maxLength(44)
-param encryptionKey string
+@description('Email address that receives the alerts; empty for none (the alerts still fire and show in the portal).')
+param alertEmail string = ''
+
+@description('The "failed runs" alert fires when more than this many runs failed in 15 minutes.')
+@minValue(0)
+param failedRunsThreshold int = 3
 
 @description('Resource name prefixes (Cloud Adoption Framework abbreviations).')
 var abbrs = loadJsonContent('abbreviations.json')
@@ -56,6 +90,9 @@ var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 
 @description('Blob container for the Flex Consumption deployment package.')
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+
+@description('Poison queue of the run queue sync-runs (the Functions host appends -poison); the poison alert watches it.')
+var poisonQueueName = 'sync-runs-poison'
 
 @description('Key Vault secret holding SyncHub__SecretKeys.')
 var secretKeySecretName = 'synchub-secret-key'
@@ -108,10 +145,6 @@ module keyVault 'app/keyvault.bicep' = {
     name: keyVaultName
     location: location
     tags: tags
-    secretKeySecretName: secretKeySecretName
-    encryptionKeySecretName: encryptionKeySecretName
-    secretKey: secretKey
-    encryptionKey: encryptionKey
   }
 }
 
@@ -172,10 +205,42 @@ module api 'app/api.bicep' = {
     keyVaultName: keyVaultName
     secretKeySecretName: secretKeySecretName
     encryptionKeySecretName: encryptionKeySecretName
+    instanceMemoryMB: instanceMemoryMB
   }
   // The app starts as soon as it exists: its identity must already reach storage, Key Vault and telemetry.
   dependsOn: [
     identityRoles
+  ]
+}
+
+module alerts 'app/alerts.bicep' = {
+  scope: rg
+  params: {
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    alertNamePrefix: '${abbrs.insightsScheduledQueryRules}${resourceToken}-'
+    location: location
+    tags: tags
+    applicationInsightsName: applicationInsightsName
+    alertEmail: alertEmail
+    failedRunsThreshold: failedRunsThreshold
+    poisonQueueName: poisonQueueName
+    schedulerFunctionName: 'EnqueueDueSyncs'
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
+module workbook 'app/workbook.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    displayName: 'SyncHub runs and records (${environmentName})'
+    applicationInsightsName: applicationInsightsName
+  }
+  dependsOn: [
+    monitoring
   ]
 }
 
@@ -191,10 +256,13 @@ output AZURE_RESOURCE_GROUP string = rg.name
 @description('Name of the function app (azd deploys the api service to it).')
 output SERVICE_API_NAME string = api.outputs.name
 
+@description('Resource id of the function app (infra/hooks/postprovision refreshes its Key Vault references).')
+output SERVICE_API_RESOURCE_ID string = api.outputs.id
+
 @description('HTTPS base URL of SyncHub.')
 output SERVICE_API_URI string = 'https://${api.outputs.defaultHostName}'
 
-@description('Name of the Key Vault holding the secret key and the encryption key.')
+@description('Name of the Key Vault holding the secret key and the encryption key (infra/hooks/postprovision creates them there once).')
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 
 @description('Command that prints the secret key (needs Key Vault Secrets Officer or User on the vault).')

@@ -40,9 +40,9 @@ param encryptionKeySecretName string
 @description('NCRONTAB (with seconds) of the scheduler tick.')
 param schedulerCron string = '*/30 * * * * *'
 
-@description('Memory per instance in MB.')
+@description('Memory per instance in MB (infra/README.md, "What it costs at rest").')
 @allowed([512, 2048, 4096])
-param instanceMemoryMB int = 2048
+param instanceMemoryMB int
 
 @description('Upper bound on instances the plan scales out to.')
 @minValue(40)
@@ -61,18 +61,6 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2026-05-15' existing = {
-  name: keyVaultName
-
-  resource secretKeySecret 'secrets' existing = {
-    name: secretKeySecretName
-  }
-
-  resource encryptionKeySecret 'secrets' existing = {
-    name: encryptionKeySecretName
-  }
-}
-
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
@@ -89,7 +77,10 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
 
 // Setting names are a contract with the app (DESIGN.md, StorageClients.cs); tests/SyncHub.Infra.Tests checks them.
 // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION are not set: Flex Consumption takes the runtime from
-// functionAppConfig. A versionless SecretUri (with the trailing slash) always resolves the latest secret version.
+// functionAppConfig. The Key Vault references name the vault and the secret without a version, so they always resolve
+// the latest version; they do not look the secrets up at deployment time because the postprovision hook creates them
+// after the first deployment (until then, and until the identity's role has propagated, the app reports the reference
+// as unresolved and the hook refreshes the references and restarts it).
 @description('App settings of the function app.')
 var appSettings = [
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
@@ -101,8 +92,8 @@ var appSettings = [
   { name: 'SyncHubStorage__clientId', value: identity.properties.clientId }
   { name: 'SyncHubStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
   { name: 'SyncHubStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
-  { name: 'SyncHub__SecretKeys', value: '@Microsoft.KeyVault(SecretUri=${vault::secretKeySecret.properties.secretUri}/)' }
-  { name: 'SyncHub__EncryptionKey', value: '@Microsoft.KeyVault(SecretUri=${vault::encryptionKeySecret.properties.secretUri}/)' }
+  { name: 'SyncHub__SecretKeys', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretKeySecretName})' }
+  { name: 'SyncHub__EncryptionKey', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${encryptionKeySecretName})' }
   { name: 'SyncHubSchedulerCron', value: schedulerCron }
   { name: 'SyncHubRunQueue', value: 'sync-runs' }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
@@ -173,6 +164,9 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 
 @description('Name of the function app.')
 output name string = site.name
+
+@description('Resource id of the function app (for the postprovision hook\'s Key Vault reference refresh).')
+output id string = site.id
 
 @description('Default host name of the function app (may be a unique regional host name, so read it, do not build it).')
 output defaultHostName string = site.properties.defaultHostName

@@ -1,5 +1,7 @@
-// Key Vault (RBAC authorization) holding SyncHub's two secrets. The values come from the azd environment (generated
-// once by infra/hooks/preprovision.*), so every `azd provision` writes the same values back instead of rotating them.
+// Key Vault (RBAC authorization) for SyncHub's two secrets. The template creates the vault only, never a secret: the
+// postprovision hook (infra/hooks/postprovision.*) creates each secret in the vault once, when it does not exist, and
+// never overwrites one, so no deployment from any machine can rotate a key by accident. Purge protection is on: a
+// deleted secret (or vault) can be recovered for 90 days and cannot be purged before.
 
 @description('Name of the Key Vault (3-24 characters, globally unique).')
 @minLength(3)
@@ -11,20 +13,6 @@ param location string
 
 @description('Tags applied to the Key Vault.')
 param tags { *: string }
-
-@description('Name of the secret that holds SyncHub__SecretKeys.')
-param secretKeySecretName string
-
-@description('Name of the secret that holds SyncHub__EncryptionKey.')
-param encryptionKeySecretName string
-
-@description('SyncHub__SecretKeys: one or more comma-separated UUID v4 API keys.')
-@secure()
-param secretKey string
-
-@description('SyncHub__EncryptionKey: base64 of 32 random bytes (AES-256-GCM key for credentials at rest).')
-@secure()
-param encryptionKey string
 
 resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   name: name
@@ -38,6 +26,7 @@ resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
     }
     enableRbacAuthorization: true
     enableSoftDelete: true
+    enablePurgeProtection: true
     softDeleteRetentionInDays: 90
     enabledForDeployment: false
     enabledForDiskEncryption: false
@@ -46,30 +35,6 @@ resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
     networkAcls: {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
-    }
-  }
-}
-
-resource secretKeySecret 'Microsoft.KeyVault/vaults/secrets@2026-05-15' = {
-  parent: vault
-  name: secretKeySecretName
-  properties: {
-    value: secretKey
-    contentType: 'text/plain; comma-separated UUID v4 API keys'
-    attributes: {
-      enabled: true
-    }
-  }
-}
-
-resource encryptionKeySecret 'Microsoft.KeyVault/vaults/secrets@2026-05-15' = {
-  parent: vault
-  name: encryptionKeySecretName
-  properties: {
-    value: encryptionKey
-    contentType: 'text/plain; base64 of 32 bytes'
-    attributes: {
-      enabled: true
     }
   }
 }

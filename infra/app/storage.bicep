@@ -46,9 +46,26 @@ resource storage 'Microsoft.Storage/storageAccounts@2026-06-01' = {
   }
 }
 
+@description('Days a deleted or overwritten blob, or a deleted container, can be restored (soft delete).')
+@minValue(1)
+@maxValue(365)
+param blobSoftDeleteDays int = 7
+
+// Soft delete for blobs and containers (the deployment package). Tables and queues have no soft delete: their backup
+// is the export described in infra/README.md ("Back up and restore").
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
   parent: storage
   name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: blobSoftDeleteDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: blobSoftDeleteDays
+    }
+  }
 }
 
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {

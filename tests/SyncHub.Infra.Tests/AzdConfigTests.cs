@@ -1,11 +1,10 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SyncHub.Core.Configuration;
 using YamlDotNet.RepresentationModel;
 
 namespace SyncHub.Infra.Tests;
 
-/// <summary>azure.yaml, main.parameters.json and the preprovision hook that generates the secrets once per environment.</summary>
+/// <summary>azure.yaml, main.parameters.json and the hooks: keys created once in Key Vault, never in the azd environment.</summary>
 public class AzdConfigTests
 {
     private static YamlMappingNode AzureYaml()
@@ -37,22 +36,33 @@ public class AzdConfigTests
         Assert.True(File.Exists(Path.Combine(Bicep.RepoRoot, project, "SyncHub.Functions.csproj")), project);
     }
 
-    [Fact]
-    public void Azure_yaml_runs_the_preprovision_hook_on_every_platform()
+    [Theory]
+    [InlineData("preprovision")]
+    [InlineData("postprovision")]
+    public void Azure_yaml_runs_each_hook_on_every_platform(string hook)
     {
         var root = AzureYaml();
 
-        Assert.Equal("sh", Scalar(root, "hooks", "preprovision", "posix", "shell"));
-        Assert.Equal("pwsh", Scalar(root, "hooks", "preprovision", "windows", "shell"));
+        Assert.Equal("sh", Scalar(root, "hooks", hook, "posix", "shell"));
+        Assert.Equal("pwsh", Scalar(root, "hooks", hook, "windows", "shell"));
+        Assert.Equal($"./infra/hooks/{hook}.sh", Scalar(root, "hooks", hook, "posix", "run"));
+        Assert.Equal($"./infra/hooks/{hook}.ps1", Scalar(root, "hooks", hook, "windows", "run"));
         foreach (var platform in new[] { "posix", "windows" })
         {
-            var script = Scalar(root, "hooks", "preprovision", platform, "run");
+            var script = Scalar(root, "hooks", hook, platform, "run");
             Assert.True(File.Exists(Path.Combine(Bicep.RepoRoot, script)), script);
+            Assert.Equal("false", Scalar(root, "hooks", hook, platform, "continueOnError"));
         }
     }
 
     [Fact]
-    public void Parameters_come_from_the_azd_environment()
+    public void Azure_yaml_requires_an_azd_version()
+    {
+        Assert.Matches(@"^>=\s*1\.\d+\.\d+$", Scalar(AzureYaml(), "requiredVersions", "azd"));
+    }
+
+    [Fact]
+    public void Parameters_come_from_the_azd_environment_and_carry_no_key()
     {
         var file = JsonNode.Parse(File.ReadAllText(Path.Combine(Bicep.RepoRoot, "infra", "main.parameters.json")))!;
         var parameters = file["parameters"]!.AsObject();
@@ -60,162 +70,191 @@ public class AzdConfigTests
         Assert.Equal("${AZURE_ENV_NAME}", (string?)parameters["environmentName"]!["value"]);
         Assert.Equal("${AZURE_LOCATION}", (string?)parameters["location"]!["value"]);
         Assert.Equal("${AZURE_PRINCIPAL_ID}", (string?)parameters["principalId"]!["value"]);
-        Assert.Equal("${SYNCHUB_SECRET_KEY}", (string?)parameters["secretKey"]!["value"]);
-        Assert.Equal("${SYNCHUB_ENCRYPTION_KEY}", (string?)parameters["encryptionKey"]!["value"]);
+        Assert.Equal("${AZURE_PRINCIPAL_TYPE=User}", (string?)parameters["principalType"]!["value"]);
+        var text = file.ToJsonString();
+        Assert.DoesNotContain("SYNCHUB_SECRET_KEY", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SYNCHUB_ENCRYPTION_KEY", text, StringComparison.Ordinal);
 
-        // Every parameter main.bicep requires (no default) is bound, and nothing else.
+        // Every parameter main.bicep requires (no default) is bound, and nothing else; none is a secret.
         var declared = Bicep.MainTemplate["parameters"]!.AsObject();
         Assert.All(parameters, p => Assert.True(declared.ContainsKey(p.Key), $"{p.Key} is not a main.bicep parameter"));
         Assert.All(declared.Where(p => p.Value!["defaultValue"] is null), p => Assert.True(parameters.ContainsKey(p.Key), $"{p.Key} is not bound"));
+        Assert.All(declared, p => Assert.NotEqual("securestring", (string?)p.Value!["type"]));
     }
 
-    [Fact]
-    public void Preprovision_hook_generates_valid_secrets_once_and_keeps_them()
-    {
-        using var sandbox = new FakeAzd();
+    public static TheoryData<string> Shells => new() { "sh", "pwsh" };
 
-        var first = sandbox.RunHook();
-        Assert.True(first.ExitCode == 0, first.StdOut + first.StdErr);
-        var values = sandbox.Values();
-        var options = new SyncHubOptions { SecretKeys = values["SYNCHUB_SECRET_KEY"], EncryptionKey = values["SYNCHUB_ENCRYPTION_KEY"] };
+    private const string SecretKey = "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+    private const string EncryptionKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    /// <summary>What azd hands a postprovision hook: the outputs of the deployment it just ran (process environment).</summary>
+    private static HookSandbox AfterProvision(string shell, bool outputs = true)
+    {
+        var sandbox = new HookSandbox(shell);
+        sandbox.Env("AZURE_RESOURCE_GROUP", HookSandbox.ResourceGroup);
+        if (outputs)
+        {
+            sandbox.Env("AZURE_KEY_VAULT_NAME", HookSandbox.Vault);
+            sandbox.Env("SERVICE_API_NAME", HookSandbox.App);
+            sandbox.Env("SERVICE_API_RESOURCE_ID", HookSandbox.AppId);
+        }
+        return sandbox;
+    }
+
+    private static void AssertSucceeded(ProcessResult result) =>
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\n{result.StdOut}\n{result.StdErr}");
+
+    private static void AssertNoKeyOutsideTheVault(HookSandbox sandbox, ProcessResult result)
+    {
+        foreach (var value in sandbox.VaultSecrets().Values)
+        {
+            Assert.DoesNotContain(value, sandbox.AzdFile(), StringComparison.Ordinal);
+            Assert.DoesNotContain(value, result.StdOut + result.StdErr, StringComparison.Ordinal);
+            Assert.All(sandbox.Log("az"), call => Assert.DoesNotContain(value, call, StringComparison.Ordinal));
+        }
+    }
+
+    // The data-loss path of the issue: a new machine or CI runner (no .azure folder) provisions an environment whose
+    // vault already holds the keys. The template writes no secret, and the hook keeps both.
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void A_fresh_azd_environment_with_an_existing_vault_keeps_the_keys(string shell)
+    {
+        using var sandbox = AfterProvision(shell, outputs: false);
+        sandbox.ExistingVault(("synchub-secret-key", SecretKey), ("synchub-encryption-key", EncryptionKey));
+
+        var result = sandbox.Run("postprovision");
+
+        AssertSucceeded(result);
+        Assert.Equal(SecretKey, sandbox.VaultSecrets()["synchub-secret-key"]);
+        Assert.Equal(EncryptionKey, sandbox.VaultSecrets()["synchub-encryption-key"]);
+        Assert.Empty(sandbox.Log("set"));
+        Assert.Empty(sandbox.Log("azd-set"));
+        Assert.Contains($"keyvault list -g {HookSandbox.ResourceGroup} --query [0].name -o tsv", sandbox.Log("az"));
+        AssertNoKeyOutsideTheVault(sandbox, result);
+        Assert.Empty(Arm.Resources(Bicep.MainTemplate).OfType("Microsoft.KeyVault/vaults/secrets"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void An_empty_vault_gets_valid_keys_once_and_they_are_kept(string shell)
+    {
+        using var sandbox = AfterProvision(shell);
+        sandbox.ExistingVault();
+
+        var first = sandbox.Run("postprovision");
+
+        AssertSucceeded(first);
+        var secrets = sandbox.VaultSecrets();
+        var options = new SyncHubOptions { SecretKeys = secrets["synchub-secret-key"], EncryptionKey = secrets["synchub-encryption-key"] };
         Assert.Empty(options.Problems());
-        Assert.DoesNotContain(values["SYNCHUB_SECRET_KEY"], first.StdOut + first.StdErr, StringComparison.Ordinal);
-        Assert.DoesNotContain(values["SYNCHUB_ENCRYPTION_KEY"], first.StdOut + first.StdErr, StringComparison.Ordinal);
+        Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", secrets["synchub-secret-key"]);
+        Assert.Equal(["synchub-secret-key", "synchub-encryption-key"], sandbox.Log("set"));
+        Assert.Empty(sandbox.Log("azd-set"));
+        AssertNoKeyOutsideTheVault(sandbox, first);
 
-        var second = sandbox.RunHook();
-        Assert.True(second.ExitCode == 0, second.StdOut + second.StdErr);
-        Assert.Equal(values, sandbox.Values());
-        Assert.Equal(2, sandbox.SetCount());
+        var second = sandbox.Run("postprovision");
+
+        AssertSucceeded(second);
+        Assert.Equal(secrets, sandbox.VaultSecrets());
+        Assert.Equal(2, sandbox.Log("set").Length);
+        Assert.Empty(sandbox.Log("overwritten"));
     }
 
-    [Fact]
-    public void Preprovision_hook_generates_only_what_is_missing()
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void Only_a_missing_secret_is_created(string shell)
     {
-        using var sandbox = new FakeAzd();
-        const string existing = "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b";
-        sandbox.Preset("SYNCHUB_SECRET_KEY", existing);
+        using var sandbox = AfterProvision(shell);
+        sandbox.ExistingVault(("synchub-encryption-key", EncryptionKey));
 
-        var result = sandbox.RunHook();
+        var result = sandbox.Run("postprovision");
 
-        Assert.True(result.ExitCode == 0, result.StdOut + result.StdErr);
-        Assert.Equal(existing, sandbox.Values()["SYNCHUB_SECRET_KEY"]);
-        Assert.Equal(44, sandbox.Values()["SYNCHUB_ENCRYPTION_KEY"].Length);
-        Assert.Equal(1, sandbox.SetCount());
+        AssertSucceeded(result);
+        Assert.Equal(EncryptionKey, sandbox.VaultSecrets()["synchub-encryption-key"]);
+        Assert.Equal(["synchub-secret-key"], sandbox.Log("set"));
+        Assert.Empty(sandbox.Log("overwritten"));
     }
 
-    [Fact]
-    public void Preprovision_hook_restores_missing_values_from_the_key_vault_of_an_earlier_provision()
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void A_vault_it_cannot_read_is_never_written(string shell)
     {
-        using var sandbox = new FakeAzd();
-        const string secretKey = "3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b";
-        const string encryptionKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-        sandbox.Preset("AZURE_KEY_VAULT_NAME", "kv-earlier");
-        sandbox.FakeAz($$"""
-            [ "$1 $2 $3 $4 $5" = "keyvault secret show --vault-name kv-earlier" ] || exit 2
-            case "$7" in
-              synchub-secret-key) echo "{{secretKey}}" ;;
-              synchub-encryption-key) echo "{{encryptionKey}}" ;;
-              *) exit 3 ;;
-            esac
-            """);
+        using var sandbox = AfterProvision(shell);
+        sandbox.ExistingVault(("synchub-secret-key", SecretKey), ("synchub-encryption-key", EncryptionKey));
+        sandbox.Env("FAKE_AZ_BROKEN", "1");
 
-        var result = sandbox.RunHook();
-
-        Assert.True(result.ExitCode == 0, result.StdOut + result.StdErr);
-        Assert.Equal(secretKey, sandbox.Values()["SYNCHUB_SECRET_KEY"]);
-        Assert.Equal(encryptionKey, sandbox.Values()["SYNCHUB_ENCRYPTION_KEY"]);
-    }
-
-    [Fact]
-    public void Preprovision_hook_refuses_to_replace_secrets_it_cannot_read_back()
-    {
-        using var sandbox = new FakeAzd();
-        sandbox.Preset("AZURE_KEY_VAULT_NAME", "kv-earlier");
-        sandbox.FakeAz("""echo "ERROR: Please run 'az login' to setup account." >&2; exit 1""");
-
-        var result = sandbox.RunHook();
+        var result = sandbox.Run("postprovision");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("could not be read from Key Vault kv-earlier", result.StdErr, StringComparison.Ordinal);
-        Assert.Equal(0, sandbox.SetCount());
+        Assert.Contains($"could not list the secrets of Key Vault {HookSandbox.Vault} after 2 attempts", result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(sandbox.Log("set"));
+        Assert.Empty(sandbox.Log("restart"));
+        Assert.Equal(2, sandbox.Log("az").Count(c => c.StartsWith("keyvault secret list", StringComparison.Ordinal)));
     }
 
-    [Fact]
-    public void Preprovision_hook_makes_distinct_uuid_v4s()
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void The_app_reloads_its_key_vault_references_after_provisioning(string shell)
     {
-        var keys = Enumerable.Range(0, 5).Select(_ =>
-        {
-            using var sandbox = new FakeAzd();
-            Assert.Equal(0, sandbox.RunHook().ExitCode);
-            return sandbox.Values()["SYNCHUB_SECRET_KEY"];
-        }).ToArray();
+        using var sandbox = AfterProvision(shell);
+        sandbox.ExistingVault(("synchub-secret-key", SecretKey), ("synchub-encryption-key", EncryptionKey));
 
-        Assert.Equal(keys.Length, keys.Distinct().Count());
-        Assert.All(keys, k => Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", k));
+        AssertSucceeded(sandbox.Run("postprovision"));
+
+        Assert.Equal([$"{HookSandbox.AppId}/config/configreferences/appsettings/refresh?api-version=2022-03-01"], sandbox.Log("refresh"));
+        Assert.Equal([HookSandbox.App], sandbox.Log("restart"));
     }
 
-    /// <summary>A stand-in <c>azd</c> on PATH that keeps <c>env get-value</c> / <c>env set</c> values in a file.</summary>
-    private sealed class FakeAzd : IDisposable
+    // Environments made by earlier versions kept the keys in .azure/<env>/.env too: the vault's value wins, a value the
+    // vault lacks is moved there (never a new one generated), and the copy in .env is blanked.
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void Keys_left_in_the_azd_environment_by_earlier_versions_move_to_the_vault(string shell)
     {
-        private const string Script = """
-            #!/bin/sh
-            store="$FAKE_AZD_STORE"
-            touch "$store"
-            if [ "$1" = env ] && [ "$2" = get-value ]; then
-              value=$(grep "^$3=" "$store" | tail -n 1 | cut -d= -f2-)
-              if [ -z "$value" ]; then echo "ERROR: key '$3' not found in the environment values" >&2; exit 1; fi
-              printf '%s\n' "$value"
-            elif [ "$1" = env ] && [ "$2" = set ]; then
-              printf '%s=%s\n' "$3" "$4" >> "$store"
-              echo set >> "$store.log"
-            else
-              echo "unexpected: $*" >&2; exit 2
-            fi
-            """;
+        using var sandbox = AfterProvision(shell);
+        const string legacySecretKey = "9d8c7b6a-5f4e-4d3c-9b2a-1f0e9d8c7b6a";
+        sandbox.ExistingVault(("synchub-secret-key", SecretKey));
+        sandbox.Preset("SYNCHUB_SECRET_KEY", legacySecretKey);
+        sandbox.Preset("SYNCHUB_ENCRYPTION_KEY", EncryptionKey);
 
-        private readonly string _dir = Directory.CreateTempSubdirectory("synchub-azd-").FullName;
+        var result = sandbox.Run("postprovision");
 
-        public FakeAzd()
+        AssertSucceeded(result);
+        Assert.Equal(SecretKey, sandbox.VaultSecrets()["synchub-secret-key"]);
+        Assert.Equal(EncryptionKey, sandbox.VaultSecrets()["synchub-encryption-key"]);
+        Assert.Equal("", sandbox.AzdValues()["SYNCHUB_SECRET_KEY"]);
+        Assert.Equal("", sandbox.AzdValues()["SYNCHUB_ENCRYPTION_KEY"]);
+        Assert.DoesNotContain(EncryptionKey, result.StdOut + result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void Preprovision_sets_the_principal_type_from_the_signed_in_account_and_writes_no_key(string shell)
+    {
+        foreach (var (kind, expected) in new[] { ("servicePrincipal", "ServicePrincipal"), ("user", "User") })
         {
-            var azd = Path.Combine(_dir, "azd");
-            File.WriteAllText(azd, Script.ReplaceLineEndings("\n") + "\n");
-            File.SetUnixFileMode(azd, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var sandbox = new HookSandbox(shell);
+            sandbox.Env("FAKE_AZ_USER_TYPE", kind);
+
+            var result = sandbox.Run("preprovision");
+
+            AssertSucceeded(result);
+            Assert.Equal(new Dictionary<string, string> { ["AZURE_PRINCIPAL_TYPE"] = expected }, sandbox.AzdValues());
         }
+    }
 
-        private string Store => Path.Combine(_dir, "store");
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public void Preprovision_keeps_a_principal_type_that_is_set(string shell)
+    {
+        using var sandbox = new HookSandbox(shell);
+        sandbox.Preset("AZURE_PRINCIPAL_TYPE", "ServicePrincipal");
+        sandbox.Env("FAKE_AZ_USER_TYPE", "user");
 
-        public void Preset(string name, string value) => File.AppendAllText(Store, $"{name}={value}\n");
+        AssertSucceeded(sandbox.Run("preprovision"));
 
-        /// <summary>Puts a stand-in <c>az</c> with the given shell body on PATH.</summary>
-        public void FakeAz(string body)
-        {
-            var az = Path.Combine(_dir, "az");
-            File.WriteAllText(az, ("#!/bin/sh\n" + body).ReplaceLineEndings("\n") + "\n");
-            File.SetUnixFileMode(az, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        public ProcessResult RunHook()
-        {
-            var start = new ProcessStartInfo("sh")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = Bicep.RepoRoot,
-            };
-            start.ArgumentList.Add(Path.Combine("infra", "hooks", "preprovision.sh"));
-            start.Environment["PATH"] = _dir + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
-            start.Environment["FAKE_AZD_STORE"] = Store;
-            return ProcessResult.Run(start, TimeSpan.FromMinutes(1));
-        }
-
-        public Dictionary<string, string> Values() => File.ReadAllLines(Store)
-            .Select(line => line.Split('=', 2))
-            .GroupBy(parts => parts[0])
-            .ToDictionary(g => g.Key, g => g.Last()[1]);
-
-        public int SetCount() => File.Exists(Store + ".log") ? File.ReadAllLines(Store + ".log").Length : 0;
-
-        public void Dispose() => Directory.Delete(_dir, recursive: true);
+        Assert.Empty(sandbox.Log("azd-set"));
+        Assert.Equal("ServicePrincipal", sandbox.AzdValues()["AZURE_PRINCIPAL_TYPE"]);
     }
 }

@@ -84,10 +84,10 @@ public class MainTemplateTests
         }
         Assert.Equal("[format('ClientId={0};Authorization=AAD', reference('identity').clientId)]",
             (string?)settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
-        foreach (var name in new[] { "SyncHub__SecretKeys", "SyncHub__EncryptionKey" })
-        {
-            Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0}/)', reference('vault::", (string?)settings[name]);
-        }
+        Assert.Equal("[format('@Microsoft.KeyVault(VaultName={0};SecretName={1})', parameters('keyVaultName'), parameters('secretKeySecretName'))]",
+            (string?)settings["SyncHub__SecretKeys"]);
+        Assert.Equal("[format('@Microsoft.KeyVault(VaultName={0};SecretName={1})', parameters('keyVaultName'), parameters('encryptionKeySecretName'))]",
+            (string?)settings["SyncHub__EncryptionKey"]);
         foreach (var name in settings.Keys.Where(n => n.EndsWith("ServiceUri", StringComparison.Ordinal)))
         {
             Assert.StartsWith("[reference('storage').primaryEndpoints.", (string?)settings[name]);
@@ -227,25 +227,92 @@ public class MainTemplateTests
         Assert.Single(Arm.Resources(Main).OfType("Microsoft.OperationalInsights/workspaces"));
     }
 
+    // Must fix 1: the template never writes a key (a redeployment from a fresh machine cannot rotate one); the
+    // postprovision hook creates the secrets once. Purge protection keeps a deleted key recoverable.
     [Fact]
-    public void Key_vault_uses_rbac_and_stores_both_secrets_from_secure_parameters()
+    public void Key_vault_uses_rbac_and_purge_protection_and_the_template_writes_no_secret()
     {
         var vault = Single("Microsoft.KeyVault/vaults");
         Assert.True(vault.Properties["enableRbacAuthorization"]!.GetValue<bool>());
+        Assert.True(vault.Properties["enablePurgeProtection"]!.GetValue<bool>());
+        Assert.True(vault.Properties["enableSoftDelete"]!.GetValue<bool>());
 
-        var secrets = Arm.Resources(Main).OfType("Microsoft.KeyVault/vaults/secrets").ToArray();
+        Assert.Empty(Arm.Resources(Main).OfType("Microsoft.KeyVault/vaults/secrets"));
         Assert.Equal(["synchub-encryption-key", "synchub-secret-key"],
             Main["variables"]!.AsObject().Where(v => v.Key.EndsWith("SecretName", StringComparison.Ordinal)).Select(v => (string)v.Value!).Order());
-        Assert.Equal(2, secrets.Length);
-        foreach (var secret in secrets)
-        {
-            var parameter = (string)secret.Properties["value"]!;
-            var name = parameter["[parameters('".Length..^"')]".Length];
-            Assert.Equal("securestring", (string?)secret.Deployment.Template["parameters"]![name]!["type"]);
-            Assert.Equal("securestring", (string?)Main["parameters"]![name]!["type"]);
-            Assert.Null(Main["parameters"]![name]!["defaultValue"]);
-        }
+        Assert.DoesNotContain("securestring", Main.ToJsonString(), StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("newGuid", Main.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Location_is_limited_to_flex_consumption_regions()
+    {
+        var allowed = Arm.Strings(Main["parameters"]!["location"]!["allowedValues"]);
+
+        Assert.Contains("westeurope", allowed);
+        Assert.Contains("eastus", allowed);
+        Assert.True(allowed.Length >= 20, string.Join(",", allowed));
+        Assert.All(allowed, region => Assert.Matches("^[a-z0-9]+$", region));
+        Assert.DoesNotContain("eastus2euap", allowed);
+    }
+
+    [Fact]
+    public void Principal_type_is_user_or_service_principal_and_reaches_the_deployer_roles()
+    {
+        Assert.Equal(["ServicePrincipal", "User"], Arm.Strings(Main["parameters"]!["principalType"]!["allowedValues"]).Order());
+        Assert.Equal("User", (string?)Main["parameters"]!["principalType"]!["defaultValue"]);
+        Assert.Equal("[parameters('principalType')]", (string?)Arm.Module(Main, "userRoles").ParameterValue("principalType"));
+    }
+
+    [Fact]
+    public void Blob_soft_delete_is_on()
+    {
+        var blobService = Single("Microsoft.Storage/storageAccounts/blobServices");
+        var days = blobService.Deployment.Resolve(blobService.Properties["deleteRetentionPolicy"]!["days"])!.GetValue<int>();
+
+        Assert.True(blobService.Properties["deleteRetentionPolicy"]!["enabled"]!.GetValue<bool>());
+        Assert.True(blobService.Properties["containerDeleteRetentionPolicy"]!["enabled"]!.GetValue<bool>());
+        Assert.InRange(days, 7, 365);
+    }
+
+    [Fact]
+    public void Alerts_cover_poison_messages_failed_runs_http_5xx_and_a_stopped_scheduler()
+    {
+        var alerts = Arm.Module(Main, "alerts");
+        var rules = alerts.Template["variables"]!["alerts"]!.ToJsonString();
+
+        Assert.Single(Arm.Resources(Main).OfType("Microsoft.Insights/actionGroups"));
+        Assert.Equal("[if(empty(parameters('alertEmail')), createArray(), createArray(createObject('name', 'operator', 'emailAddress', parameters('alertEmail'), 'useCommonAlertSchema', true())))]",
+            (string?)Arm.Resources(alerts).OfType("Microsoft.Insights/actionGroups").Single().Properties["emailReceivers"]);
+        Assert.Equal("[parameters('alertEmail')]", (string?)alerts.ParameterValue("alertEmail"));
+        Assert.Equal("", (string?)Main["parameters"]!["alertEmail"]!["defaultValue"]);
+        foreach (var name in new[] { "poison-messages", "failed-runs", "http-5xx", "scheduler-stopped" })
+        {
+            Assert.Contains($"\"name\":\"{name}\"", rules, StringComparison.Ordinal);
+        }
+        Assert.Contains("synchub.runs.failed", rules, StringComparison.Ordinal);
+        Assert.Equal("EnqueueDueSyncs", (string?)alerts.ParameterValue("schedulerFunctionName"));
+        Assert.Contains(typeof(SyncHub.Functions.FunctionAppServices).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods())
+            .Select(m => m.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Cast<Microsoft.Azure.Functions.Worker.FunctionAttribute>().SingleOrDefault()?.Name),
+            n => n == "EnqueueDueSyncs");
+        Assert.Equal("[variables('poisonQueueName')]", (string?)alerts.ParameterValue("poisonQueueName"));
+        Assert.Equal(StorageNames.SyncRunsQueue + "-poison", (string?)Main["variables"]!["poisonQueueName"]);
+        Assert.Contains(StorageNames.SyncRunsQueue + "-poison", StorageNames.Queues);
+    }
+
+    [Fact]
+    public void Workbook_charts_the_runs_and_records_metrics()
+    {
+        var workbook = Arm.Module(Main, "workbook");
+        var charts = workbook.Template["variables"]!["charts"]!.ToJsonString();
+
+        foreach (var metric in new[] { "synchub.runs.started", "synchub.runs.succeeded", "synchub.runs.failed", "synchub.records.added", "synchub.records.updated", "synchub.records.deleted" })
+        {
+            Assert.Contains(metric, charts, StringComparison.Ordinal);
+        }
+        Assert.Contains("customDimensions.integration", charts, StringComparison.Ordinal);
+        Assert.Single(Arm.Resources(Main).OfType("Microsoft.Insights/workbooks"));
     }
 
     [Fact]
@@ -253,7 +320,7 @@ public class MainTemplateTests
     {
         var outputs = Main["outputs"]!.AsObject();
 
-        foreach (var name in new[] { "AZURE_LOCATION", "AZURE_TENANT_ID", "SERVICE_API_NAME", "SERVICE_API_URI", "AZURE_KEY_VAULT_NAME", "SYNCHUB_SECRET_KEY_COMMAND" })
+        foreach (var name in new[] { "AZURE_LOCATION", "AZURE_TENANT_ID", "AZURE_RESOURCE_GROUP", "SERVICE_API_NAME", "SERVICE_API_RESOURCE_ID", "SERVICE_API_URI", "AZURE_KEY_VAULT_NAME", "SYNCHUB_SECRET_KEY_COMMAND" })
         {
             Assert.True(outputs.ContainsKey(name), $"missing output {name}");
         }
