@@ -56,7 +56,11 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         return entity.HasValue;
     }
 
-    public async Task<ConnectionCredentials?> GetCredentialsAsync(string providerConfigKey, string connectionId, CancellationToken ct)
+    public async Task<ConnectionCredentials?> GetCredentialsAsync(string providerConfigKey, string connectionId, CancellationToken ct) =>
+        (await GetWithCredentialsAsync(providerConfigKey, connectionId, ct))?.Credentials;
+
+    /// <summary>The connection and its decrypted credentials, from one read of its row (what a run needs). Null when no such connection.</summary>
+    public async Task<(Connection Connection, ConnectionCredentials Credentials)?> GetWithCredentialsAsync(string providerConfigKey, string connectionId, CancellationToken ct)
     {
         var rowKey = StorageKeys.Escape(connectionId);
         if (await (await RowsAsync(ct)).GetAsync(providerConfigKey, rowKey, ct) is not { } row)
@@ -64,7 +68,7 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
             return null;
         }
         var plaintext = protector.Unprotect(row.Value.Credentials, AssociatedData(providerConfigKey, rowKey));
-        return new ConnectionCredentials(row.Value.CredentialsType, JsonNode.Parse(plaintext)!.AsObject());
+        return (row.Value.Connection, new ConnectionCredentials(row.Value.CredentialsType, JsonNode.Parse(plaintext)!.AsObject()));
     }
 
     /// <summary>Lists connections, optionally of one connection id and/or a set of integrations.</summary>

@@ -69,6 +69,9 @@ public static class SyncHubServices
         services.AddSingleton<RunSeenStore>();
         services.AddSingleton<SyncSchedules>();
         services.AddSingleton<Scheduler>();
+        services.AddSingleton<RunLeases>();
+        services.AddSingleton<SyncExecution>();
+        services.AddSingleton<FanOutRelay>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncEndpoints>();
         // Order matters on delete: schedules go first (a running sync loses its lease and stops), then the records.

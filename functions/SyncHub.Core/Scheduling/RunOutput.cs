@@ -14,11 +14,10 @@ public sealed class LeaseLostException(string message) : OperationCanceledExcept
 /// per-model counts, the ids seen (for delete detection), and the checkpoint, saved only while the run holds its lease.
 /// </summary>
 internal sealed class RunOutput(
-    Schedule schedule,
+    RunLease lease,
     IReadOnlyList<string> models,
     bool trackSeen,
     RecordWriter writer,
-    ScheduleStore store,
     ILogger logger) : ISyncRunOutput
 {
     /// <summary>The schedules table stores the checkpoint in one string property (64 KiB of UTF-16).</summary>
@@ -27,7 +26,9 @@ internal sealed class RunOutput(
     private readonly Dictionary<string, RecordWriteSession> _sessions = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public Dictionary<string, ModelCounts> Counts { get; } = new(schedule.RunCounts);
+    private readonly Schedule _schedule = lease.Claimed;
+
+    public Dictionary<string, ModelCounts> Counts { get; } = new(lease.Claimed.RunCounts);
     public Dictionary<string, HashSet<string>> Seen { get; } = [];
 
     public Task<BatchResult> SaveAsync(string model, IReadOnlyList<JsonObject> records, CancellationToken ct) =>
@@ -59,12 +60,10 @@ internal sealed class RunOutput(
         {
             _gate.Release();
         }
-        var saved = await store.UpdateAsync(schedule.Key, s => s.LeaseId == schedule.LeaseId && s.RunState == RunStates.Running
-            ? s with { Checkpoint = json, RunCounts = counts }
-            : null, ct);
-        if (saved is null)
+        // One conditional write of the schedule row (the lease holds its ETag), serialised with the heartbeats.
+        if (!await lease.SaveCheckpointAsync(json, counts, ct))
         {
-            throw new LeaseLostException($"Run {schedule.RunId} of {schedule.Key} no longer holds its lease; its checkpoint was not saved.");
+            throw new LeaseLostException($"Run {_schedule.RunId} of {_schedule.Key} no longer holds its lease; its checkpoint was not saved.");
         }
     }
 
@@ -72,7 +71,7 @@ internal sealed class RunOutput(
     {
         if (!_sessions.TryGetValue(model, out var session))
         {
-            session = await writer.OpenAsync(new RecordPartition(schedule.Key.Integration, schedule.Key.ConnectionId, model, schedule.Key.Variant), ct);
+            session = await writer.OpenAsync(new RecordPartition(_schedule.Key.Integration, _schedule.Key.ConnectionId, model, _schedule.Key.Variant), ct);
             _sessions[model] = session;
         }
         return session;
@@ -115,7 +114,7 @@ internal sealed class RunOutput(
             if (result.Rejected.Count > 0)
             {
                 // Ids and reasons only: payloads never go to logs.
-                logger.LogWarning("Sync {Sync} run {RunId}: {Count} {Model} records rejected: {Reasons}", schedule.Key, schedule.RunId,
+                logger.LogWarning("Sync {Sync} run {RunId}: {Count} {Model} records rejected: {Reasons}", _schedule.Key, _schedule.RunId,
                     result.Rejected.Count, model, string.Join("; ", result.Rejected.Take(10).Select(r => $"{r.Id ?? "#" + r.Index}: {r.Reason}")));
             }
             return result;

@@ -1,0 +1,144 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SyncHub.Core.Configuration;
+using SyncHub.Core.Connections;
+using SyncHub.Core.Records;
+using SyncHub.Core.Sdk;
+using SyncHub.Core.Model;
+
+namespace SyncHub.Core.Scheduling;
+
+/// <summary>What one invocation of a run executes: the sync's definition and where its writes go.</summary>
+internal sealed record PreparedRun(IntegrationDefinition Integration, SyncDefinition Definition, RunOutput Output)
+{
+    public bool TrackDeletes => Definition is { Type: SyncType.Full, TrackDeletes: true };
+}
+
+/// <summary>
+/// Executes a claimed run: builds the <see cref="SyncContext"/> (the connection and its credentials read once),
+/// empties the models first when a reset asked for it, runs the <see cref="ISync"/>, and for a complete full sync with
+/// <c>track_deletes</c> deletes what the run did not see. Keeps the ids seen across the invocations of one run.
+/// Recording the outcome is the lease's (<see cref="RunLease"/>).
+/// </summary>
+public sealed class SyncExecution(
+    IntegrationCatalog catalog,
+    SyncCatalog syncs,
+    ConnectionStore connections,
+    RecordWriter writer,
+    RecordSetStore sets,
+    RunSeenStore seenStore,
+    SyncProxyFactory proxies,
+    IOptions<SyncHubOptions> hubOptions,
+    IServiceProvider services,
+    ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<SyncExecution>();
+
+    /// <summary>The run's sync from the configuration (no I/O); a sync no longer configured is an error of the run.</summary>
+    internal PreparedRun Prepare(RunLease lease)
+    {
+        var key = lease.Key;
+        var integration = catalog.Find(key.Integration) ?? throw new SyncConfigurationException($"Integration '{key.Integration}' is no longer configured.");
+        var definition = integration.FindSync(key.Sync) ?? throw new SyncConfigurationException($"Sync '{key.Sync}' is no longer configured for '{key.Integration}'.");
+        var trackDeletes = definition is { Type: SyncType.Full, TrackDeletes: true };
+        return new PreparedRun(integration, definition, new RunOutput(lease, definition.Models, trackDeletes, writer, _logger));
+    }
+
+    /// <summary>Runs the sync to its end. False when the connection was deleted: there is nothing to run.</summary>
+    internal async Task<bool> ExecuteAsync(PreparedRun run, RunLease lease, CancellationToken ct)
+    {
+        var schedule = lease.Claimed;
+        var key = schedule.Key;
+        // One read of the connection row: metadata and credentials.
+        if (await connections.GetWithCredentialsAsync(key.Integration, key.ConnectionId, ct) is not (var connection, var credentials))
+        {
+            return false;
+        }
+        if (schedule.EmptyCacheDue)
+        {
+            await EmptyCacheAsync(run, lease, ct);
+        }
+        var output = run.Output;
+        if (run.TrackDeletes && schedule.RunCounts.Count > 0 && !schedule.DeletesUnsafe)
+        {
+            foreach (var (model, ids) in await seenStore.LoadAsync(lease.RunId, ct))
+            {
+                output.Seen[model] = ids;
+            }
+        }
+        using var proxy = proxies.Create(run.Integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials);
+        var context = new SyncContext(key.Integration, key.ConnectionId, key.Sync, key.Variant, proxy,
+            connection.Metadata, hubOptions.Value.EnvironmentVariables,
+            schedule.LastSyncDate > 0 ? new DateTimeOffset(schedule.LastSyncDate, TimeSpan.Zero) : null,
+            schedule.CheckpointObject, output, loggers.CreateLogger($"SyncHub.Syncs.{key.Integration}.{key.Sync}"));
+
+        await syncs.Create(services, key.Integration, key.Sync).ExecuteAsync(context, ct);
+
+        if (run.TrackDeletes)
+        {
+            await DeleteUnseenAsync(run, lease, ct);
+        }
+        return true;
+    }
+
+    private async Task EmptyCacheAsync(PreparedRun run, RunLease lease, CancellationToken ct)
+    {
+        foreach (var model in run.Definition.Models)
+        {
+            await sets.EmptyAsync(new RecordPartition(lease.Key.Integration, lease.Key.ConnectionId, model, lease.Key.Variant), ct);
+        }
+        await lease.EmptyCacheDoneAsync(ct);
+        _logger.LogInformation("Sync {Sync}: records of {Models} emptied before the run", lease.Key, string.Join(", ", run.Definition.Models));
+    }
+
+    /// <summary>
+    /// A complete, successful full run: every stored record it did not see was deleted at the provider. Only if the
+    /// run was never taken over (what a crashed invocation saw is lost) and still holds its lease: a heartbeat, one
+    /// conditional write, proves it and renews the lease for the deletions.
+    /// </summary>
+    private async Task DeleteUnseenAsync(PreparedRun run, RunLease lease, CancellationToken ct)
+    {
+        if (!lease.Current.DeletesUnsafe && !await lease.HeartbeatAsync(ct))
+        {
+            throw new LeaseLostException($"Run {lease.RunId} of {lease.Key} no longer holds its lease; deletions are not inferred.");
+        }
+        if (lease.Current.DeletesUnsafe)
+        {
+            _logger.LogWarning("Sync {Sync} run {RunId} was taken over after a crash: deletions are not inferred this time", lease.Key, lease.RunId);
+            return;
+        }
+        var output = run.Output;
+        foreach (var model in run.Definition.Models)
+        {
+            var session = await output.SessionAsync(model, ct);
+            var seen = output.Seen.GetValueOrDefault(model) ?? [];
+            var unseen = session.LiveIds().Where(id => !seen.Contains(id)).ToList();
+            if (unseen.Count > 0)
+            {
+                var result = await session.DeleteAsync(unseen, ct);
+                output.Add(model, new ModelCounts(0, 0, result.Deleted));
+            }
+        }
+    }
+
+    /// <summary>The run continues in another invocation: the ids seen so far go with it.</summary>
+    internal async Task SaveSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
+    {
+        if (run?.Output is { Seen.Count: > 0 } output)
+        {
+            await seenStore.SaveAsync(lease.RunId, output.Seen, ct);
+        }
+    }
+
+    /// <summary>
+    /// The run has ended: removes the ids seen kept for it. There are some only if an earlier invocation of the run
+    /// handed over to a continuation (the claim then found counts already recorded) and the sync tracks deletes.
+    /// </summary>
+    internal async Task ForgetSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
+    {
+        if (lease.Claimed.RunCounts.Count > 0 && (run?.TrackDeletes ?? true))
+        {
+            await seenStore.DeleteAsync(lease.RunId, ct);
+        }
+    }
+}
