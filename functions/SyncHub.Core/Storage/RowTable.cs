@@ -27,9 +27,10 @@ public sealed class RowTable<T>(TableClient table, IRowCodec<T> codec)
 {
     public TableClient Client => table;
 
-    public async Task<Versioned<T>?> GetAsync(string partitionKey, string rowKey, CancellationToken ct)
+    /// <param name="select">Only these columns (the codec must read a row without the others).</param>
+    public async Task<Versioned<T>?> GetAsync(string partitionKey, string rowKey, CancellationToken ct, IEnumerable<string>? select = null)
     {
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: ct);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, select, ct);
         return row.HasValue ? new Versioned<T>(codec.Decode(row.Value!), row.Value!.ETag) : null;
     }
 
