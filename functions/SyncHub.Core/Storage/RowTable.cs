@@ -6,7 +6,8 @@ namespace SyncHub.Core.Storage;
 
 /// <summary>
 /// How one kind of row is stored: its columns, both ways, named and typed in one place. Each capability keeps the codec
-/// of its rows next to its store (<c>ScheduleRows</c>, <c>ConnectionRows</c>, <c>RecordSetRows</c>, <c>RecordRows</c>).
+/// of its rows next to its store (<c>ScheduleRows</c>, <c>ConnectionRows</c>, <c>RecordSetRows</c>, and in
+/// <c>RecordRows.cs</c> <c>RecordMetaRows</c> and <c>IndexEntryRows</c>).
 /// </summary>
 public interface IRowCodec<T>
 {
