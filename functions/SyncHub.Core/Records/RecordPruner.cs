@@ -30,8 +30,8 @@ public sealed class RecordPruner(RecordSetStore sets, StorageClients storage, Ti
         {
             while (limit is null || pruned < limit)
             {
-                var meta = await table.GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, cancellationToken: ct);
-                if (!meta.HasValue)
+                var meta = await RecordRows.MetaRows(table).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct);
+                if (meta is null)
                 {
                     return (pruned, false);
                 }
@@ -43,7 +43,7 @@ public sealed class RecordPruner(RecordSetStore sets, StorageClients storage, Ti
                 }
                 try
                 {
-                    await PruneRowsAsync(table, meta.Value!, rows, ct);
+                    await PruneRowsAsync(table, meta.Value, rows, ct);
                     pruned += rows.Count;
                 }
                 catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
@@ -81,7 +81,7 @@ public sealed class RecordPruner(RecordSetStore sets, StorageClients storage, Ti
         return rows;
     }
 
-    private async Task PruneRowsAsync(TableClient table, TableEntity meta, List<TableEntity> rows, CancellationToken ct)
+    private async Task PruneRowsAsync(TableClient table, Versioned<RecordMeta> meta, List<TableEntity> rows, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcTicks;
         var actions = new List<TableTransactionAction>(rows.Count * 2 + 1);
@@ -108,20 +108,10 @@ public sealed class RecordPruner(RecordSetStore sets, StorageClients storage, Ti
             bytes += idOnly.Length - (row.GetInt32("Size") ?? 0);
             // The row's own ETag: if a writer moved it since we read it, the whole transaction fails.
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, pruned, row.ETag));
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(RecordRows.PartitionKey, RecordRows.IndexRowKey(id))
-            {
-                ["PrunedAt"] = now,
-                ["Size"] = idOnly.Length,
-            }));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, IndexEntryRows.EncodePruned(id, now, idOnly.Length)));
         }
-        var nextMeta = new TableEntity(RecordRows.PartitionKey, RecordRows.MetaRowKey)
-        {
-            ["Hw"] = meta.GetInt64("Hw") ?? 0,
-            ["Live"] = meta.GetInt64("Live") ?? 0,
-            ["Total"] = meta.GetInt64("Total") ?? 0,
-            ["Bytes"] = (meta.GetInt64("Bytes") ?? 0) + bytes,
-        };
-        actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, nextMeta, meta.ETag));
+        var nextMeta = meta.Value with { Bytes = meta.Value.Bytes + bytes };
+        actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, RecordMetaRows.Codec.Encode(nextMeta), meta.ETag));
         await table.SubmitTransactionAsync(actions, ct);
     }
 }

@@ -93,9 +93,9 @@ public sealed class RecordReader(RecordSetStore sets, StorageClients storage, Re
         }
         try
         {
-            var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Live"], ct);
+            var meta = await RecordRows.MetaRows(storage.Table(set.TableName)).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct, [RecordMetaRows.LiveColumn]);
             cache.Remember(set);
-            return meta.HasValue ? meta.Value!.GetInt64("Live") ?? 0 : 0;
+            return meta?.Value.Live ?? 0;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 409)
         {
@@ -113,8 +113,8 @@ public sealed class RecordReader(RecordSetStore sets, StorageClients storage, Re
         }
         try
         {
-            var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Live"], ct);
-            return meta.HasValue ? meta.Value!.GetInt64("Live") ?? 0 : 0;
+            var meta = await RecordRows.MetaRows(storage.Table(set.TableName)).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct, [RecordMetaRows.LiveColumn]);
+            return meta?.Value.Live ?? 0;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -171,12 +171,12 @@ public sealed class RecordReader(RecordSetStore sets, StorageClients storage, Re
                 // A record row can move between the two reads (a writer updated it): follow it.
                 for (var attempt = 0; attempt < 5; attempt++)
                 {
-                    var index = await table.GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.IndexRowKey(id), ["Cursor"], ct);
-                    if (!index.HasValue)
+                    var index = await RecordRows.IndexRows(table).GetAsync(RecordRows.PartitionKey, RecordRows.IndexRowKey(id), ct, [IndexEntryRows.CursorColumn]);
+                    if (index is null)
                     {
                         return null;
                     }
-                    var row = await table.GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, new Cursor(index.Value!.GetInt64("Cursor") ?? 0).RowKey, cancellationToken: ct);
+                    var row = await table.GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, new Cursor(index.Value.Value.Cursor).RowKey, cancellationToken: ct);
                     if (row.HasValue)
                     {
                         return ToRecord(row.Value!);

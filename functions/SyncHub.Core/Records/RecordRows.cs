@@ -35,6 +35,12 @@ public static class RecordRows
 
     public static string IndexRowKey(string id) => IndexPrefix + StorageKeys.Hash(id);
 
+    /// <summary>A record table's <c>meta</c> row, through its codec.</summary>
+    internal static RowTable<RecordMeta> MetaRows(TableClient table) => new(table, RecordMetaRows.Codec);
+
+    /// <summary>A record table's index rows, through their codec.</summary>
+    internal static RowTable<IndexEntry> IndexRows(TableClient table) => new(table, IndexEntryRows.Codec);
+
     public static string ChunkName(int i) => "P" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture);
 
     public static readonly string[] ChunkNames = Enumerable.Range(0, MaxChunks).Select(ChunkName).ToArray();
@@ -109,4 +115,95 @@ public static class RecordRows
         }
         return size;
     }
+}
+
+/// <summary>
+/// What the <c>meta</c> row holds: the high-water cursor and counters that stay exact because they change only inside
+/// fenced transactions (every write transaction updates this row on condition of its ETag).
+/// </summary>
+internal readonly record struct RecordMeta(long HighWater, long Live, long Total, long Bytes)
+{
+    /// <summary>The meta of a table nobody wrote to yet: cursors start above the record set's floor.</summary>
+    public static RecordMeta Empty(long floor) => new(floor, 0, 0, 0);
+
+    /// <summary>The counters once a record's index entry went from <paramref name="old"/> (null: a new id) to <paramref name="entry"/>.</summary>
+    public RecordMeta Apply(IndexEntry? old, IndexEntry entry)
+    {
+        var wasLive = old is { Deleted: false };
+        return new RecordMeta(
+            Math.Max(HighWater, entry.Cursor),
+            Live + (entry.Deleted ? 0 : 1) - (wasLive ? 1 : 0),
+            Total + (old is null ? 1 : 0),
+            Bytes + entry.Size - (old?.Size ?? 0));
+    }
+}
+
+/// <summary>
+/// The columns of the <c>meta</c> row (RowKey <see cref="RecordRows.MetaRowKey"/>). A row read with only some columns
+/// selected decodes the others as 0.
+/// </summary>
+internal sealed class RecordMetaRows : IRowCodec<RecordMeta>
+{
+    public static readonly RecordMetaRows Codec = new();
+
+    public const string HighWaterColumn = "Hw";
+    public const string LiveColumn = "Live";
+    public const string TotalColumn = "Total";
+    public const string BytesColumn = "Bytes";
+
+    public TableEntity Encode(RecordMeta meta) => new(RecordRows.PartitionKey, RecordRows.MetaRowKey)
+    {
+        [HighWaterColumn] = meta.HighWater,
+        [LiveColumn] = meta.Live,
+        [TotalColumn] = meta.Total,
+        [BytesColumn] = meta.Bytes,
+    };
+
+    public RecordMeta Decode(TableEntity row) => new(
+        row.GetInt64(HighWaterColumn) ?? 0, row.GetInt64(LiveColumn) ?? 0, row.GetInt64(TotalColumn) ?? 0, row.GetInt64(BytesColumn) ?? 0);
+}
+
+/// <summary>A record's index row: where the record is now and what it holds (by hash).</summary>
+internal sealed record IndexEntry(string Id, long Cursor, string Hash, long FirstSeen, bool Deleted, long PrunedAt, string Action, int Size)
+{
+    public bool Pruned => PrunedAt > 0;
+}
+
+/// <summary>
+/// The columns of an index row (RowKey <see cref="RecordRows.IndexRowKey"/> of the id). An index row always carries all
+/// of them, except the prune update (<see cref="EncodePruned"/>), which merges two into the row.
+/// </summary>
+internal sealed class IndexEntryRows : IRowCodec<IndexEntry>
+{
+    public static readonly IndexEntryRows Codec = new();
+
+    public const string CursorColumn = "Cursor";
+    public const string PrunedAtColumn = "PrunedAt";
+    public const string SizeColumn = "Size";
+
+    /// <summary>Every column: what a writer's index scan selects.</summary>
+    public static readonly string[] Columns = ["Id", CursorColumn, "Hash", "FirstSeen", "Deleted", PrunedAtColumn, "Action", SizeColumn];
+
+    public TableEntity Encode(IndexEntry entry) => new(RecordRows.PartitionKey, RecordRows.IndexRowKey(entry.Id))
+    {
+        ["Id"] = entry.Id,
+        [CursorColumn] = entry.Cursor,
+        ["Hash"] = entry.Hash,
+        ["FirstSeen"] = entry.FirstSeen,
+        ["Deleted"] = entry.Deleted,
+        [PrunedAtColumn] = entry.PrunedAt,
+        ["Action"] = entry.Action,
+        [SizeColumn] = entry.Size,
+    };
+
+    public IndexEntry Decode(TableEntity row) => new(
+        row.GetString("Id") ?? "", row.GetInt64(CursorColumn) ?? 0, row.GetString("Hash") ?? "", row.GetInt64("FirstSeen") ?? 0,
+        row.GetBoolean("Deleted") ?? false, row.GetInt64(PrunedAtColumn) ?? 0, row.GetString("Action") ?? "ADDED", row.GetInt32(SizeColumn) ?? 0);
+
+    /// <summary>The prune update of an index row (to merge into it): its payload is gone, only the id is left.</summary>
+    public static TableEntity EncodePruned(string id, long prunedAt, int size) => new(RecordRows.PartitionKey, RecordRows.IndexRowKey(id))
+    {
+        [PrunedAtColumn] = prunedAt,
+        [SizeColumn] = size,
+    };
 }

@@ -139,8 +139,8 @@ public sealed class RecordSetStore(FixedTables tables, StorageClients storage)
     {
         try
         {
-            var meta = await storage.Table(set.TableName).GetEntityIfExistsAsync<TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey, ["Hw"], ct);
-            return meta.HasValue ? meta.Value!.GetInt64("Hw") ?? 0 : 0;
+            var meta = await RecordRows.MetaRows(storage.Table(set.TableName)).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct, [RecordMetaRows.HighWaterColumn]);
+            return meta?.Value.HighWater ?? 0;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

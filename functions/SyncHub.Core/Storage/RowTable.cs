@@ -6,7 +6,8 @@ namespace SyncHub.Core.Storage;
 
 /// <summary>
 /// How one kind of row is stored: its columns, both ways, named and typed in one place. Each capability keeps the codec
-/// of its rows next to its store (<c>ScheduleRows</c>, <c>ConnectionRows</c>, <c>RecordSetRows</c>, <c>RecordRows</c>).
+/// of its rows next to its store (<c>ScheduleRows</c>, <c>ConnectionRows</c>, <c>RecordSetRows</c>, and in
+/// <c>RecordRows.cs</c> <c>RecordMetaRows</c> and <c>IndexEntryRows</c>).
 /// </summary>
 public interface IRowCodec<T>
 {
@@ -27,9 +28,10 @@ public sealed class RowTable<T>(TableClient table, IRowCodec<T> codec)
 {
     public TableClient Client => table;
 
-    public async Task<Versioned<T>?> GetAsync(string partitionKey, string rowKey, CancellationToken ct)
+    /// <param name="select">Only these columns (the codec must read a row without the others).</param>
+    public async Task<Versioned<T>?> GetAsync(string partitionKey, string rowKey, CancellationToken ct, IEnumerable<string>? select = null)
     {
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: ct);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, select, ct);
         return row.HasValue ? new Versioned<T>(codec.Decode(row.Value!), row.Value!.ETag) : null;
     }
 
