@@ -19,12 +19,15 @@ public sealed class SyncEndpoints(
     IntegrationCatalog catalog,
     ConnectionStore connections,
     ScheduleStore store,
+    BulkControl bulk,
     SyncSchedules schedules,
     RecordReader records,
     RecordSetStore recordSets,
     TimeProvider clock)
 {
     public const int MaxVariantsPerSync = 100;
+    public const int DefaultStatusConnections = 100;
+    public const int MaxStatusConnections = 1000;
 
     private static readonly string[] ControlKeys = ["provider_config_key", "syncs", "connection_id"];
 
@@ -62,45 +65,92 @@ public sealed class SyncEndpoints(
                 break;
         }
         validation.ThrowIfInvalid();
-        foreach (var schedule in await ResolveAsync(integrationKey!, requested!, connectionId, ct))
-        {
-            await schedules.TriggerAsync(schedule.Key, reset, emptyCache, ct);
-        }
+        await ControlAsync(new ControlRequest(ControlAction.Trigger, integrationKey!, requested!, reset, emptyCache), connectionId, ct);
         return ApiResults.EmptyOk();
     }
 
-    public async Task<IResult> StartAsync(ApiRequest request, CancellationToken ct)
+    public Task<IResult> StartAsync(ApiRequest request, CancellationToken ct) => StartOrPauseAsync(request, ControlAction.Start, ct);
+
+    public Task<IResult> PauseAsync(ApiRequest request, CancellationToken ct) => StartOrPauseAsync(request, ControlAction.Pause, ct);
+
+    private async Task<IResult> StartOrPauseAsync(ApiRequest request, ControlAction action, CancellationToken ct)
     {
-        foreach (var schedule in await ReadAndResolveAsync(request, ct))
-        {
-            await schedules.StartAsync(schedule.Key, ct);
-        }
+        var body = await request.JsonObjectAsync(ct);
+        var validation = Validation.Body();
+        // Unlike trigger, start and pause need `syncs` (an empty list = every sync): a pause that names nothing by
+        // mistake must not pause everything.
+        var (integrationKey, requested, connectionId) = ReadControl(new BodyInput(body, validation, ControlKeys), syncsRequired: true);
+        validation.ThrowIfInvalid();
+        await ControlAsync(new ControlRequest(action, integrationKey!, requested!), connectionId, ct);
         return ApiResults.EmptyOk();
     }
 
-    public async Task<IResult> PauseAsync(ApiRequest request, CancellationToken ct)
+    /// <summary>
+    /// Applies trigger/start/pause to the named syncs of one connection, or, without a connection id, to one page of the
+    /// integration's connections, the rest continuing through the run queue (<see cref="BulkControl"/>).
+    /// </summary>
+    private async Task ControlAsync(ControlRequest control, string? connectionId, CancellationToken ct)
     {
-        foreach (var schedule in await ReadAndResolveAsync(request, ct))
+        var integration = catalog.Find(control.Integration) ?? throw ApiException.UnknownProviderConfig(control.Integration);
+        foreach (var selector in control.Syncs)
         {
-            await schedules.PauseAsync(schedule.Key, ct);
+            _ = integration.FindSync(selector.Name) ?? throw UnknownSync(integration, selector.Name);
         }
-        return ApiResults.EmptyOk();
+        if (connectionId is null)
+        {
+            var (acted, more) = await bulk.ApplyPageAsync(control, ct);
+            if (acted == 0 && !more && control.Syncs.Count > 0)
+            {
+                throw NoSyncsFound($"any connection of '{integration.Key}'.");
+            }
+            return;
+        }
+        await RequireConnectionAsync(integration.Key, connectionId, ct);
+        var found = BulkControl.Select(await store.ListAsync(integration.Key, connectionId, ct), control.Syncs).ToList();
+        if (found.Count == 0 && control.Syncs.Count > 0)
+        {
+            throw NoSyncsFound("this connection.");
+        }
+        foreach (var key in found.Select(s => s.Key))
+        {
+            await (control.Action switch
+            {
+                ControlAction.Trigger => schedules.TriggerAsync(key, control.Reset, control.EmptyCache, ct),
+                ControlAction.Start => schedules.StartAsync(key, ct),
+                _ => schedules.PauseAsync(key, ct),
+            });
+        }
     }
+
+    private static ApiException NoSyncsFound(string where) =>
+        ApiException.BadRequest("no_syncs_found", "None of the named syncs (and variants) exist for " + where);
 
     public async Task<IResult> StatusAsync(ApiRequest request, CancellationToken ct)
     {
         var validation = Validation.Query();
-        var query = request.Query(validation, "provider_config_key", "syncs", "connection_id");
+        var query = request.Query(validation, "provider_config_key", "syncs", "connection_id", "limit", "cursor");
         var integrationKey = query.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
         var syncsText = query.Required("syncs");
         var connectionId = query.Name("connection_id", Names.ConnectionId(), "connection id", required: false);
+        // SyncHub's extension for integrations with many connections: without connection_id, the syncs of `limit`
+        // connections at a time, from `cursor` (the previous answer's next_cursor) on.
+        var limit = query.Integer("limit", 1, MaxStatusConnections) ?? DefaultStatusConnections;
+        string? after = null;
+        if (query.Single("cursor") is { } cursorText)
+        {
+            after = StatusCursor.Decode(cursorText);
+            if (after is null)
+            {
+                validation.Add("invalid_string", "is not a cursor this API issued (use the next_cursor of the previous answer)", "cursor");
+            }
+        }
         List<SyncSelector>? requested = null;
         if (syncsText is not null && syncsText != "*")
         {
             requested = [];
             foreach (var part in syncsText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
-                if (SyncSelector.Parse(part, validation, "syncs") is { } selector)
+                if (SyncSelectors.Parse(part, validation, "syncs") is { } selector)
                 {
                     requested.Add(selector);
                 }
@@ -114,11 +164,16 @@ public sealed class SyncEndpoints(
 
         var integration = catalog.Find(integrationKey!) ?? throw ApiException.UnknownProviderConfig(integrationKey!);
         // Unknown names in an explicit list are skipped (API.md), so no unknown_sync here.
-        var list = await SchedulesAsync(integration, requested ?? [], connectionId, ct, skipUnknown: true);
+        var (list, next) = await StatusSchedulesAsync(integration, requested ?? [], connectionId, after, limit, ct);
         var now = clock.GetUtcNow().UtcTicks;
         // Every sync's record counts at once: one round trip of reads, not one per model in sequence.
         var statuses = await Task.WhenAll(list.Select(schedule => StatusOfAsync(integration, schedule, now, ct)));
-        return ApiResults.Json(new JsonObject { ["syncs"] = new JsonArray(statuses) });
+        var answer = new JsonObject { ["syncs"] = new JsonArray(statuses) };
+        if (connectionId is null)
+        {
+            answer["next_cursor"] = next is null ? null : StatusCursor.Encode(next);
+        }
+        return ApiResults.Json(answer);
     }
 
     public async Task<IResult> UpdateFrequencyAsync(ApiRequest request, CancellationToken ct)
@@ -215,17 +270,6 @@ public sealed class SyncEndpoints(
         return (integration, sync, variant!, connectionId!);
     }
 
-    private async Task<IReadOnlyList<Schedule>> ReadAndResolveAsync(ApiRequest request, CancellationToken ct)
-    {
-        var body = await request.JsonObjectAsync(ct);
-        var validation = Validation.Body();
-        // Unlike trigger, start and pause need `syncs` (an empty list = every sync): a pause that names nothing by
-        // mistake must not pause everything.
-        var (integrationKey, requested, connectionId) = ReadControl(new BodyInput(body, validation, ControlKeys), syncsRequired: true);
-        validation.ThrowIfInvalid();
-        return await ResolveAsync(integrationKey!, requested!, connectionId, ct);
-    }
-
     private static (string? Integration, List<SyncSelector>? Syncs, string? ConnectionId) ReadControl(BodyInput input, bool syncsRequired)
     {
         var integration = input.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
@@ -246,7 +290,7 @@ public sealed class SyncEndpoints(
             switch (array[i])
             {
                 case JsonValue value when value.TryGetValue<string>(out var text):
-                    if (SyncSelector.Parse(text, input.Validation, "syncs", path) is { } parsed)
+                    if (SyncSelectors.Parse(text, input.Validation, "syncs", path) is { } parsed)
                     {
                         syncs.Add(parsed);
                     }
@@ -268,47 +312,16 @@ public sealed class SyncEndpoints(
         return (integration, syncs, connectionId);
     }
 
-    /// <summary>The schedules a control request names (empty list = every sync and variant of the connections).</summary>
-    private async Task<IReadOnlyList<Schedule>> ResolveAsync(string integrationKey, List<SyncSelector> requested, string? connectionId, CancellationToken ct)
+    /// <summary>The status page's schedules: one connection's, or one page of the integration's connections.</summary>
+    private async Task<(IReadOnlyList<Schedule> Schedules, string? Next)> StatusSchedulesAsync(
+        IntegrationDefinition integration, List<SyncSelector> requested, string? connectionId, string? after, int limit, CancellationToken ct)
     {
-        var integration = catalog.Find(integrationKey) ?? throw ApiException.UnknownProviderConfig(integrationKey);
-        var found = await SchedulesAsync(integration, requested, connectionId, ct, skipUnknown: false);
-        if (found.Count == 0 && requested.Count > 0)
+        if (connectionId is null)
         {
-            throw ApiException.BadRequest("no_syncs_found", "None of the named syncs (and variants) exist for " +
-                (connectionId is null ? $"any connection of '{integration.Key}'." : "this connection."));
+            return await bulk.SchedulesPageAsync(integration.Key, requested, after, limit, ct);
         }
-        return found;
-    }
-
-    private async Task<IReadOnlyList<Schedule>> SchedulesAsync(IntegrationDefinition integration, List<SyncSelector> requested, string? connectionId, CancellationToken ct, bool skipUnknown)
-    {
-        if (!skipUnknown)
-        {
-            foreach (var selector in requested)
-            {
-                _ = integration.FindSync(selector.Name) ?? throw UnknownSync(integration, selector.Name);
-            }
-        }
-        IEnumerable<string> connectionIds;
-        if (connectionId is not null)
-        {
-            await RequireConnectionAsync(integration.Key, connectionId, ct);
-            connectionIds = [connectionId];
-        }
-        else
-        {
-            connectionIds = (await connections.ListAsync(null, [integration.Key], ct)).Select(c => c.ConnectionId);
-        }
-        var result = new List<Schedule>();
-        foreach (var id in connectionIds)
-        {
-            var all = await store.ListAsync(integration.Key, id, ct);
-            result.AddRange(requested.Count == 0
-                ? all.OrderBy(s => s.Key.Sync, StringComparer.Ordinal).ThenBy(s => s.Key.Variant == SyncKey.BaseVariant ? "" : s.Key.Variant, StringComparer.Ordinal)
-                : requested.Distinct().Select(r => all.FirstOrDefault(s => s.Key.Sync == r.Name && s.Key.Variant == r.Variant)).OfType<Schedule>());
-        }
-        return result;
+        await RequireConnectionAsync(integration.Key, connectionId, ct);
+        return (BulkControl.Select(await store.ListAsync(integration.Key, connectionId, ct), requested).ToList(), null);
     }
 
     private async Task RequireConnectionAsync(string integration, string connectionId, CancellationToken ct)
@@ -372,8 +385,8 @@ public sealed class SyncEndpoints(
     private static string Timestamp(long ticks) => RecordTimestamps.Format(ticks);
 }
 
-/// <summary>A sync named in a request: <c>issues</c>, <c>issues::v1</c> or <c>{ name, variant }</c>.</summary>
-public sealed record SyncSelector(string Name, string Variant)
+/// <summary>Reads a sync named in a request: <c>issues</c> or <c>issues::v1</c>.</summary>
+public static class SyncSelectors
 {
     public static SyncSelector? Parse(string text, Validation validation, params string[] path)
     {
@@ -386,5 +399,24 @@ public sealed record SyncSelector(string Name, string Variant)
         var name = validation.Name(parts[0], Names.SyncName(), "sync name", path);
         var variant = parts.Length == 2 ? validation.Name(parts[1], Names.SyncName(), "variant", path) : SyncKey.BaseVariant;
         return name is null || variant is null ? null : new SyncSelector(name, variant);
+    }
+}
+
+/// <summary>The status page's <c>next_cursor</c>: the last connection id of the page, opaque to clients.</summary>
+public static class StatusCursor
+{
+    public static string Encode(string connectionId) => System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(connectionId));
+
+    public static string? Decode(string cursor)
+    {
+        try
+        {
+            var id = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
+            return Names.IsValid(Names.ConnectionId(), id) ? id : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }

@@ -71,6 +71,29 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         return (row.Value.Connection, new ConnectionCredentials(row.Value.CredentialsType, JsonNode.Parse(plaintext)!.AsObject()));
     }
 
+    /// <summary>
+    /// One page of an integration's connections in key order, after <paramref name="afterConnectionId"/>: a request
+    /// whatever the integration's size. <c>Next</c> is the last connection id of the page when more follow, else null.
+    /// </summary>
+    public async Task<(IReadOnlyList<Connection> Connections, string? Next)> PageAsync(string integration, string? afterConnectionId, int limit, CancellationToken ct)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {integration}");
+        if (afterConnectionId is not null)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"RowKey gt {StorageKeys.Escape(afterConnectionId)}");
+        }
+        var page = new List<Connection>(limit + 1);
+        await foreach (var row in (await RowsAsync(ct)).QueryAsync(filter, ct, ConnectionRows.ColumnsWithoutCredentials))
+        {
+            page.Add(row.Value.Connection);
+            if (page.Count > limit)
+            {
+                break;
+            }
+        }
+        return page.Count > limit ? (page.GetRange(0, limit), page[limit - 1].ConnectionId) : (page, null);
+    }
+
     /// <summary>Lists connections, optionally of one connection id and/or a set of integrations.</summary>
     public async Task<IReadOnlyList<Connection>> ListAsync(string? connectionId, IReadOnlyCollection<string>? integrations, CancellationToken ct)
     {

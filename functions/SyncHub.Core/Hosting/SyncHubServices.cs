@@ -72,6 +72,7 @@ public static class SyncHubServices
         services.AddSingleton<RunLeases>();
         services.AddSingleton<SyncExecution>();
         services.AddSingleton<FanOutRelay>();
+        services.AddSingleton<BulkControl>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncEndpoints>();
         // Order matters on delete: schedules go first (a running sync loses its lease and stops), then the records.

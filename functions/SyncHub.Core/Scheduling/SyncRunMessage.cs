@@ -28,8 +28,13 @@ public sealed record SyncRunMessage(
     [property: JsonPropertyName("key")] SyncKey Key,
     [property: JsonPropertyName("kind")] SyncRunKind Kind,
     [property: JsonPropertyName("run_id")] string? RunId = null,
-    [property: JsonPropertyName("fan_out")] IReadOnlyList<SyncKey>? FanOut = null)
+    [property: JsonPropertyName("fan_out")] IReadOnlyList<SyncKey>? FanOut = null,
+    [property: JsonPropertyName("control")] ControlRequest? Control = null)
 {
+    /// <summary>A bulk control call's next page (<see cref="BulkControl"/>); its key only names the integration.</summary>
+    public static SyncRunMessage ForControl(ControlRequest request) =>
+        new(new SyncKey(request.Integration, "", "", ""), SyncRunKind.Triggered, Control: request);
+
     /// <summary>Due syncs per scheduler message: 32 keys stay far below the 64 KiB message limit.</summary>
     public const int MaxFanOut = 31;
 

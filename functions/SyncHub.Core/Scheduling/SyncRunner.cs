@@ -13,6 +13,7 @@ namespace SyncHub.Core.Scheduling;
 /// or nothing when the lease was lost to a takeover.
 /// </summary>
 public sealed class SyncRunner(
+    BulkControl bulk,
     FanOutRelay relay,
     RunLeases leases,
     SyncExecution execution,
@@ -24,6 +25,11 @@ public sealed class SyncRunner(
 
     public async Task RunAsync(SyncRunMessage message, CancellationToken ct)
     {
+        if (message.Control is { } control)
+        {
+            await bulk.ApplyPageAsync(control, ct);
+            return;
+        }
         message = await relay.RelayAsync(message, ct);
         if (await leases.ClaimAsync(message, ct) is not { } lease)
         {
@@ -38,6 +44,11 @@ public sealed class SyncRunner(
     /// <summary>Records ERROR for a message that crashed the runner on every delivery (it reached the poison queue).</summary>
     public async Task RecordPoisonedAsync(SyncRunMessage message, CancellationToken ct)
     {
+        if (message.Control is { } control)
+        {
+            logger.LogError("{Action} of {Integration} after connection {After}: failed on every delivery; the connections after it were not reached", control.Action, control.Integration, control.After);
+            return;
+        }
         logger.LogError("Sync {Sync}: a run message failed on every delivery and was moved to the poison queue", message.Key);
         await leases.RecordPoisonedAsync(message.Key, ct);
     }

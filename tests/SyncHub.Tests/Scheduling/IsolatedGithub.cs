@@ -12,6 +12,12 @@ public static class IsolatedGithub
 {
     public const string Key = "github-isolated";
 
+    /// <summary>A second key of its own, for the tests of many connections (<c>BulkControlTests</c>).</summary>
+    public const string BulkKey = "github-bulk";
+
+    /// <summary>Every key these adapters serve: an engine with one of them configures all (each adapter needs its sync).</summary>
+    public static readonly string[] Keys = [Key, BulkKey];
+
     [Sync(Key, "issues")]
     public sealed class Issues : ISync
     {
@@ -20,6 +26,18 @@ public static class IsolatedGithub
 
     [Sync(Key, "labels")]
     public sealed class Labels : ISync
+    {
+        public Task ExecuteAsync(SyncContext nango, CancellationToken ct) => new GithubLabels().ExecuteAsync(nango, ct);
+    }
+
+    [Sync(BulkKey, "issues")]
+    public sealed class BulkIssues : ISync
+    {
+        public Task ExecuteAsync(SyncContext nango, CancellationToken ct) => new GithubIssues().ExecuteAsync(nango, ct);
+    }
+
+    [Sync(BulkKey, "labels")]
+    public sealed class BulkLabels : ISync
     {
         public Task ExecuteAsync(SyncContext nango, CancellationToken ct) => new GithubLabels().ExecuteAsync(nango, ct);
     }

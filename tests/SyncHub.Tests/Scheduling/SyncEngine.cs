@@ -55,24 +55,31 @@ public sealed class SyncEngine : IAsyncDisposable
     {
         var github = await FakeGithub.StartAsync();
         var configPath = Path.Combine(Path.GetTempPath(), $"nango-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(configPath, $"""
-            integrations:
-              {integration}:
-                provider: github
-                base_url: {github.BaseUrl}
-                syncs:
-                  issues:
-                    runs: {issuesRuns}
-                    output: GithubIssue
-                    sync_type: incremental
-                    auto_start: {(issuesAutoStart ? "true" : "false")}
-                  labels:
-                    runs: {labelsRuns}
-                    output: GithubLabel
-                    sync_type: full
-                    track_deletes: true
-                    auto_start: true
-            """);
+        // The test assembly's adapters serve every isolated key, so an isolated engine configures them all.
+        string[] keys = integration == "github" ? [integration] : IsolatedGithub.Keys;
+        var yaml = new System.Text.StringBuilder("integrations:\n");
+        foreach (var key in keys)
+        {
+            yaml.Append($"""
+                  {key}:
+                    provider: github
+                    base_url: {github.BaseUrl}
+                    syncs:
+                      issues:
+                        runs: {issuesRuns}
+                        output: GithubIssue
+                        sync_type: incremental
+                        auto_start: {(issuesAutoStart ? "true" : "false")}
+                      labels:
+                        runs: {labelsRuns}
+                        output: GithubLabel
+                        sync_type: full
+                        track_deletes: true
+                        auto_start: true
+
+                """);
+        }
+        await File.WriteAllTextAsync(configPath, yaml.ToString());
         var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["SyncHub:ConfigPath"] = configPath };
         var configuration = TestEnvironment.Configuration(overrides);
         var services = new ServiceCollection();
