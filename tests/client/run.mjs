@@ -53,6 +53,7 @@ function writeSettings(directory, secretKey, variables, configPath) {
         SyncHub__EncryptionKey: randomBytes(32).toString('base64'),
         SyncHub__ConfigPath: configPath,
         SyncHubRunQueue: `client-runs-${randomBytes(6).toString('hex')}`,
+        SyncHubWebhookQueue: `client-hooks-${randomBytes(6).toString('hex')}`,
         SyncHubSchedulerCron: '*/1 * * * * *',
     });
     for (const [name, value] of Object.entries(variables)) values[`SyncHub__EnvironmentVariables__${name}`] = value;

@@ -10,6 +10,7 @@ using SyncHub.Core.Records;
 using SyncHub.Core.Scheduling;
 using SyncHub.Core.Sdk;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Webhooks;
 
 namespace SyncHub.Core.Hosting;
 
@@ -24,6 +25,14 @@ public static class SyncHubServices
         var options = new SyncHubOptions();
         configuration.GetSection(SyncHubOptions.Section).Bind(options);
         var problems = options.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            throw new ConfigurationException("SyncHub cannot start: " + string.Join(" ", problems));
+        }
+        var webhookOptions = new WebhookOptions();
+        configuration.GetSection(WebhookOptions.Section).Bind(webhookOptions);
+        webhookOptions.Queue = configuration[WebhookOptions.QueueSetting] is { Length: > 0 } webhookQueue ? webhookQueue : webhookOptions.Queue;
+        problems.AddRange(webhookOptions.Problems());
         if (problems.Count > 0)
         {
             throw new ConfigurationException("SyncHub cannot start: " + string.Join(" ", problems));
@@ -65,6 +74,14 @@ public static class SyncHubServices
         services.AddSingleton<SyncSchedules>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<SyncRunner>();
+        services.AddSingleton(Options.Create(webhookOptions));
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<IWebhookOutboxHolder, ScheduleOutbox>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<WebhookDelivery>();
+        services.AddSingleton<RunWebhooks>();
+        services.AddSingleton<WebhooksEndpoints>();
         services.AddSingleton<SyncEndpoints>();
         // Order matters on delete: schedules go first (a running sync loses its lease and stops), then the records.
         services.AddSingleton<IConnectionLifecycle, SchedulingLifecycle>();

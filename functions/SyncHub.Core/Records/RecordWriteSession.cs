@@ -378,6 +378,8 @@ public sealed class RecordWriteSession
                         result.Unchanged++;
                         break;
                     default:
+                        result.FirstCursor = result.FirstCursor == 0 ? entry.Cursor : result.FirstCursor;
+                        result.LastCursor = entry.Cursor;
                         _ = change.Action switch
                         {
                             "ADDED" => result.Added++,

@@ -32,7 +32,8 @@ public sealed class SyncRunner(
     IOptions<SchedulingOptions> options,
     TimeProvider clock,
     IServiceProvider services,
-    ILoggerFactory loggers)
+    ILoggerFactory loggers,
+    RunWebhooks webhooks)
 {
     private const int MaxErrorLength = 2000;
     private readonly ILogger _logger = loggers.CreateLogger<SyncRunner>();
@@ -247,7 +248,7 @@ public sealed class SyncRunner(
             if (unseen.Count > 0)
             {
                 var result = await session.DeleteAsync(unseen, ct);
-                output.Add(model, new ModelCounts(0, 0, result.Deleted));
+                output.Add(model, new ModelCounts(0, 0, result.Deleted, result.FirstCursor, result.LastCursor));
             }
         }
     }
@@ -285,8 +286,11 @@ public sealed class SyncRunner(
     {
         var ct = CancellationToken.None;
         var now = clock.GetUtcNow().UtcTicks;
+        var outbox = webhooks.ForRunEnd(schedule, counts, error, now);
+        await webhooks.ArmAsync(schedule.Key, outbox);
         var finished = await EndRunAsync(schedule.Key, schedule, s => s.LeaseId != schedule.LeaseId ? null : s with
         {
+            Outbox = RunWebhooks.Append(s.Outbox, outbox),
             RunState = RunStates.Idle,
             LeaseUntil = 0,
             RunCounts = [],
@@ -302,6 +306,7 @@ public sealed class SyncRunner(
             return;
         }
         _logger.LogInformation("Sync {Sync} run {RunId} finished: {Status}", schedule.Key, schedule.RunId, finished.LastStatus);
+        await webhooks.FlushAsync(schedule.Key);
         if (schedule.RunId is { } runId && counts.Count > 0)
         {
             await seenStore.DeleteAsync(runId, ct);
