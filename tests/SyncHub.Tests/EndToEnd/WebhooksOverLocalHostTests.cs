@@ -89,10 +89,9 @@ public sealed class WebhooksOverLocalHostTests
         return status["syncs"]![0]!["webhook"]!.AsObject();
     }
 
-    private static async Task<JsonArray> RecordsAsync(LocalHostProcess host, string connection, string query)
+    private static async Task<JsonArray> RecordsAsync(LocalHostProcess host, string connection, string query, string? cursor = null)
     {
         var all = new JsonArray();
-        string? cursor = null;
         do
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"records?model=GithubIssue&limit=2&{query}" + (cursor is null ? "" : $"&cursor={cursor}"));
@@ -166,7 +165,7 @@ public sealed class WebhooksOverLocalHostTests
         Assert.Equal(["103", "104", "105"], Ids(since));
         var range = second["cursorRange"]!;
         var paged = new List<JsonNode?>();
-        foreach (var record in await RecordsAsync(setup.Host, connection, "cursor=" + range["from"]!.GetValue<string>()))
+        foreach (var record in await RecordsAsync(setup.Host, connection, "", range["from"]!.GetValue<string>()))
         {
             paged.Add(record);
             if (record!["_nango_metadata"]!["cursor"]!.GetValue<string>() == range["to"]!.GetValue<string>())
