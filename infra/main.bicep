@@ -124,8 +124,8 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     // SyncHub's fixed queues and tables: exactly StorageNames.Queues and StorageNames.FixedTables in
     // functions/SyncHub.Core/Storage/StorageNames.cs (tests/SyncHub.Infra.Tests keeps the two in step).
-    queueNames: ['sync-runs', 'sync-runs-poison']
-    tableNames: ['connections', 'recordsets', 'schedules', 'dueruns', 'runseen']
+    queueNames: ['sync-runs', 'sync-runs-poison', 'webhooks', 'webhooks-poison']
+    tableNames: ['connections', 'recordsets', 'schedules', 'dueruns', 'runseen', 'webhooks']
   }
 }
 

@@ -96,6 +96,7 @@ var appSettings = [
   { name: 'SyncHub__EncryptionKey', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${encryptionKeySecretName})' }
   { name: 'SyncHubSchedulerCron', value: schedulerCron }
   { name: 'SyncHubRunQueue', value: 'sync-runs' }
+  { name: 'SyncHubWebhookQueue', value: 'webhooks' }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights.properties.ConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
 ]

@@ -21,6 +21,7 @@ public class MainTemplateTests
         "SyncHub__EncryptionKey",
         "SyncHubSchedulerCron",
         "SyncHubRunQueue",
+        "SyncHubWebhookQueue",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     ];

@@ -2,7 +2,7 @@
 // Builds nothing: scripts/test.sh has built Release already. Storage: SYNCHUB_TEST_STORAGE, default the local Azurite.
 // The github integration points at a fake GitHub started here (fake-github.mjs; the tests drive it through
 // SYNCHUB_FAKE_GITHUB), LocalHost has a run queue of its own (so no other process runs its syncs, nor it theirs), and
-// its scheduler ticks every second.
+// its scheduler ticks every second. Its webhooks go to a sink started here too (webhook-sink.mjs, SYNCHUB_WEBHOOK_SINK).
 // Prints the node test runner's TAP output (ending in "# pass N" / "# fail N") and exits with its exit code.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeGithub } from './fake-github.mjs';
+import { startWebhookSink } from './webhook-sink.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -40,7 +41,7 @@ function writeConfig(directory, githubUrl) {
     return file;
 }
 
-function writeSettings(directory, secretKey, variables, configPath) {
+function writeSettings(directory, secretKey, variables, configPath, webhookUrl) {
     const sample = JSON.parse(readFileSync(path.join(root, 'local.settings.sample.json'), 'utf8'));
     const values = { ...sample.Values };
     for (const name of Object.keys(values)) {
@@ -53,6 +54,10 @@ function writeSettings(directory, secretKey, variables, configPath) {
         SyncHub__EncryptionKey: randomBytes(32).toString('base64'),
         SyncHub__ConfigPath: configPath,
         SyncHubRunQueue: `client-runs-${randomBytes(6).toString('hex')}`,
+        SyncHubWebhookQueue: `client-hooks-${randomBytes(6).toString('hex')}`,
+        // Webhooks go to the sink (webhook-sink.mjs), signed with the secret key (no SigningKey: Nango's fallback).
+        SyncHub__Webhooks__PrimaryUrl: webhookUrl,
+        SyncHub__Webhooks__RetryDelays: '200ms,200ms',
         SyncHubSchedulerCron: '*/1 * * * * *',
     });
     for (const [name, value] of Object.entries(variables)) values[`SyncHub__EnvironmentVariables__${name}`] = value;
@@ -99,7 +104,8 @@ async function main() {
     const variables = { GREETING: 'hello from SyncHub', CLIENT_RUN: randomUUID() };
     const directory = mkdtempSync(path.join(os.tmpdir(), 'synchub-client-'));
     const github = await startFakeGithub();
-    const settings = writeSettings(directory, secretKey, variables, writeConfig(directory, github.url));
+    const sink = await startWebhookSink();
+    const settings = writeSettings(directory, secretKey, variables, writeConfig(directory, github.url), sink.hooksUrl);
 
     mkdirSync(path.join(root, '.synchub'), { recursive: true });
     const logFile = path.join(root, '.synchub', 'client-localhost.log');
@@ -112,6 +118,7 @@ async function main() {
     const cleanup = async () => {
         await stop(child);
         await github.close();
+        await sink.close();
         rmSync(directory, { recursive: true, force: true });
     };
     for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -130,7 +137,10 @@ async function main() {
         return 1;
     }
 
-    const files = readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => path.join(here, f));
+    // Arguments, if any, pick test files by name (node tests/client/run.mjs webhooks).
+    const only = process.argv.slice(2);
+    const files = readdirSync(here).filter((f) => f.endsWith('.test.mjs') && (only.length === 0 || only.some((o) => f.includes(o))))
+        .sort().map((f) => path.join(here, f));
     const code = await new Promise((resolve) => {
         const runner = spawn(process.execPath, ['--test', '--test-reporter=tap', ...files], {
             cwd: root,
@@ -141,6 +151,7 @@ async function main() {
                 SYNCHUB_KEY: secretKey,
                 SYNCHUB_ENVIRONMENT_VARIABLES: JSON.stringify(variables),
                 SYNCHUB_FAKE_GITHUB: github.url,
+                SYNCHUB_WEBHOOK_SINK: sink.url,
             },
         });
         runner.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));

@@ -6,11 +6,12 @@ using SyncHub.Core.Api;
 using SyncHub.Core.Configuration;
 using SyncHub.Core.Connections;
 using SyncHub.Core.Model;
+using SyncHub.Core.Webhooks;
 
 namespace SyncHub.Core.Api;
 
 /// <summary><c>/connections</c>: import, list, get, delete and metadata, in Nango's shapes, never with credentials.</summary>
-public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatalog catalog, IEnumerable<IConnectionLifecycle> lifecycle)
+public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatalog catalog, IEnumerable<IConnectionLifecycle> lifecycle, WebhookOutbox webhooks)
 {
     public async Task<IResult> ImportAsync(ApiRequest request, CancellationToken ct)
     {
@@ -31,6 +32,7 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
         {
             await hook.OnImportedAsync(connection, created, ct);
         }
+        await webhooks.AuthAsync(providerConfigKey!, connectionId!, integration.Provider, credentials!.Type, created, ct);
         return ApiResults.Json(Full(connection));
     }
 

@@ -7,6 +7,7 @@ using SyncHub.Core.Connections;
 using SyncHub.Core.Records;
 using SyncHub.Core.Scheduling;
 using SyncHub.Core.Model;
+using SyncHub.Core.Webhooks;
 
 namespace SyncHub.Core.Api;
 
@@ -23,7 +24,9 @@ public sealed class SyncEndpoints(
     SyncSchedules schedules,
     RecordReader records,
     RecordSetStore recordSets,
-    TimeProvider clock)
+    TimeProvider clock,
+    WebhookStore webhooks,
+    WebhookOutbox outbox)
 {
     public const int MaxVariantsPerSync = 100;
     public const int DefaultStatusConnections = 100;
@@ -378,6 +381,18 @@ public sealed class SyncEndpoints(
         if (status == "ERROR")
         {
             result["error"] = s.LastError;
+        }
+        if (outbox.Enabled)
+        {
+            // SyncHub's extension: how this sync's webhooks fare (failing = dead-lettered, re-sendable).
+            var hooks = await webhooks.StatusAsync(s.Key, ct);
+            result["webhook"] = new JsonObject
+            {
+                ["lastDeliveryAt"] = hooks.LastDeliveryAt > 0 ? Timestamp(hooks.LastDeliveryAt) : null,
+                ["lastStatus"] = hooks.LastStatus,
+                ["failing"] = hooks.Failing,
+                ["pending"] = hooks.Pending,
+            };
         }
         return result;
     }

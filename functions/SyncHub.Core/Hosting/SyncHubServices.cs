@@ -11,6 +11,7 @@ using SyncHub.Core.Records;
 using SyncHub.Core.Scheduling;
 using SyncHub.Core.Sdk;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Webhooks;
 
 namespace SyncHub.Core.Hosting;
 
@@ -74,6 +75,18 @@ public static class SyncHubServices
         services.AddSingleton<FanOutRelay>();
         services.AddSingleton<BulkControl>();
         services.AddSingleton<SyncRunner>();
+        services.AddOptions<WebhookOptions>()
+            .Bind(configuration.GetSection(WebhookOptions.Section))
+            .Configure(o => o.Queue = configuration[WebhookOptions.QueueSetting] is { Length: > 0 } queue ? queue : o.Queue)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<IWebhookOutboxHolder, ScheduleOutbox>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<WebhookDelivery>();
+        services.AddSingleton<RunWebhooks>();
+        services.AddSingleton<WebhooksEndpoints>();
         services.AddSingleton<SyncEndpoints>();
         // Order matters on delete: schedules go first (a running sync loses its lease and stops), then the records.
         services.AddSingleton<IConnectionLifecycle, SchedulingLifecycle>();

@@ -10,5 +10,9 @@ public sealed class BatchResult
     public int Updated { get; set; }
     public int Deleted { get; set; }
     public int Unchanged { get; set; }
+
+    /// <summary>The first and last cursor (ticks) this batch wrote; 0 when it moved no record.</summary>
+    public long FirstCursor { get; set; }
+    public long LastCursor { get; set; }
     public List<RejectedRecord> Rejected { get; } = [];
 }

@@ -181,6 +181,9 @@ public sealed class RecordWriteSession
                 result.Unchanged++;
                 continue;
             }
+            // The cursors this batch wrote: a webhook's cursorRange and modifiedAfter.
+            result.FirstCursor = result.FirstCursor == 0 ? change.Entry.Cursor : result.FirstCursor;
+            result.LastCursor = change.Entry.Cursor;
             _ = change.Action switch
             {
                 "ADDED" => result.Added++,

@@ -16,9 +16,11 @@ public sealed class RunLeases(
     SyncRunQueue queue,
     IOptions<SchedulingOptions> options,
     TimeProvider clock,
+    RunWebhooks webhooks,
     ILogger<RunLeases> logger)
 {
     internal ScheduleStore Store => store;
+    internal RunWebhooks Webhooks => webhooks;
     internal DueRuns Due => due;
     internal SyncRunQueue Queue => queue;
     internal SchedulingOptions Options => options.Value;
@@ -248,17 +250,40 @@ public sealed class RunLease : IDisposable
             {
                 await _leases.Due.AddAsync(Key, next, ct);
             }
-            var ended = await WriteHeldAsync(s => Holds(s) ? RunLeases.Ended(s, Claimed, next, now, counts, error) : null, ct);
+            // The run's webhooks go into the same write as its end (an outbox on the row), so a crash can neither lose
+            // them nor send them for a run that did not end; a delayed flush is queued first, in case none follows.
+            var webhooks = _leases.Webhooks.ForRunEnd(_current, counts, error, now);
+            await _leases.Webhooks.ArmAsync(Key, webhooks);
+            var ended = await WriteHeldAsync(s => Holds(s)
+                ? RunLeases.Ended(s, Claimed, next, now, counts, error) with { Outbox = RunWebhooks.Append(s.Outbox, webhooks) }
+                : null, ct);
             if (ended is null)
             {
                 return null;
             }
             await _leases.SendOwedAsync(ended, now, ct);
+            if (webhooks.Count > 0)
+            {
+                await FlushWebhooksAsync();
+            }
             return ended;
         }
         finally
         {
             _writer.Release();
+        }
+    }
+
+    /// <summary>Moves the run's webhooks from the row's outbox to delivery; if this fails, the armed flush does it later.</summary>
+    private async Task FlushWebhooksAsync()
+    {
+        try
+        {
+            await _leases.Webhooks.FlushAsync(Key);
+        }
+        catch (Exception e)
+        {
+            _leases.Logger.LogWarning("Sync {Sync}: webhooks stay in the outbox until the delayed flush: {Error}", Key, e.Message);
         }
     }
 

@@ -96,7 +96,7 @@ internal sealed class RunOutput(
             // A batch, once started, is written whole: stopping between its transactions would leave records stored
             // but uncounted. The time budget is checked between batches (above), and the writes are fenced anyway.
             var result = await write(session, records, CancellationToken.None);
-            Add(model, new ModelCounts(result.Added, result.Updated, result.Deleted));
+            Add(model, new ModelCounts(result.Added, result.Updated, result.Deleted, result.FirstCursor, result.LastCursor));
             if (trackSeen)
             {
                 if (!Seen.TryGetValue(model, out var seen))

@@ -81,6 +81,12 @@ public sealed record Schedule
     public Dictionary<string, ModelCounts> LastResult { get; init; } = [];
     public int Successes { get; init; }
 
+    /// <summary>
+    /// Webhooks the last run's end owes, stored by the same write that records the end (JSON; see
+    /// <c>Webhooks/WebhookOutbox</c>) and moved to the <c>webhooks</c> table right after. Null when none are waiting.
+    /// </summary>
+    public string? Outbox { get; init; }
+
     public ETag ETag { get; init; }
 
     public bool IsRunning(long now) => RunState != RunStates.Idle && LeaseUntil > now;

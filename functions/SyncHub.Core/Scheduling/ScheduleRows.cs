@@ -40,6 +40,7 @@ public sealed class ScheduleRows : IRowCodec<Schedule>
         ["FinishedAt"] = s.FinishedAt,
         ["LastResult"] = JsonSerializer.Serialize(s.LastResult, SchedulingJson.Default.DictionaryStringModelCounts),
         ["Successes"] = s.Successes,
+        ["Outbox"] = s.Outbox,
     };
 
     public Schedule Decode(TableEntity e) => new()
@@ -69,6 +70,7 @@ public sealed class ScheduleRows : IRowCodec<Schedule>
         FinishedAt = e.GetInt64("FinishedAt") ?? 0,
         LastResult = Counts(e.GetString("LastResult")),
         Successes = e.GetInt32("Successes") ?? 0,
+        Outbox = e.GetString("Outbox"),
         ETag = e.ETag,
     };
 

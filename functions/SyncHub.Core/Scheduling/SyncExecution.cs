@@ -116,7 +116,7 @@ public sealed class SyncExecution(
             if (unseen.Count > 0)
             {
                 var result = await session.DeleteAsync(unseen, ct);
-                output.Add(model, new ModelCounts(0, 0, result.Deleted));
+                output.Add(model, new ModelCounts(0, 0, result.Deleted, result.FirstCursor, result.LastCursor));
             }
         }
     }

@@ -45,11 +45,15 @@ public sealed record SyncRunMessage(
 [JsonSerializable(typeof(Dictionary<string, ModelCounts>))]
 internal sealed partial class SchedulingJson : JsonSerializerContext;
 
-/// <summary>What a run did to one model.</summary>
+/// <summary>What a run did to one model, and the first and last cursor (ticks) it wrote (0: none; for webhooks).</summary>
 public sealed record ModelCounts(
     [property: JsonPropertyName("added")] int Added,
     [property: JsonPropertyName("updated")] int Updated,
-    [property: JsonPropertyName("deleted")] int Deleted)
+    [property: JsonPropertyName("deleted")] int Deleted,
+    [property: JsonPropertyName("from")] long FirstCursor = 0,
+    [property: JsonPropertyName("to")] long LastCursor = 0)
 {
-    public ModelCounts Plus(ModelCounts other) => new(Added + other.Added, Updated + other.Updated, Deleted + other.Deleted);
+    public ModelCounts Plus(ModelCounts other) => new(Added + other.Added, Updated + other.Updated, Deleted + other.Deleted,
+        FirstCursor == 0 ? other.FirstCursor : other.FirstCursor == 0 ? FirstCursor : Math.Min(FirstCursor, other.FirstCursor),
+        Math.Max(LastCursor, other.LastCursor));
 }

@@ -21,9 +21,10 @@ public sealed class LayerTests
         ["Connections"] = ["Model", "Storage", "Configuration"],
         ["Records"] = ["Model", "Storage", "Configuration", "Connections"],
         ["Sdk"] = ["Model", "Configuration", "Connections", "Records"],
-        ["Scheduling"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk"],
-        ["Api"] = ["Model", "Configuration", "Connections", "Records", "Sdk", "Scheduling"],
-        ["Hosting"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Scheduling", "Api"],
+        ["Webhooks"] = ["Model", "Storage", "Configuration"],
+        ["Scheduling"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks"],
+        ["Api"] = ["Model", "Configuration", "Connections", "Records", "Sdk", "Scheduling", "Webhooks"],
+        ["Hosting"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks", "Scheduling", "Api"],
     };
 
     public static TheoryData<string> Parts => [.. Allowed.Keys];

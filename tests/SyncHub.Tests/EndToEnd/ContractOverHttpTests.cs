@@ -91,6 +91,7 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
             }),
             ["POST sync/{name}/variant/{variant}"] = new("sync/issues/variant/fresh", "", Owner()),
             ["DELETE sync/{name}/variant/{variant}"] = new($"sync/issues/variant/{KeptVariant}", "", Owner()),
+            ["POST webhooks/redeliver"] = new("webhooks/redeliver", "", Owner()),
         };
     }
 

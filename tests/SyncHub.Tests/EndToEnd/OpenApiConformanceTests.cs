@@ -148,6 +148,10 @@ public sealed class OpenApiConformanceTests
         await api.CallAsync("POST", "/sync/{name}/variant/{variant}", "/sync/labels/variant/base", variantBody, expect: 400);
         await api.CallAsync("GET", "/openapi.json", "/openapi.json?format=yaml", expect: 400, client: anonymous);
 
+        // Webhooks: nothing dead-lettered to re-send (no URL configured here), and an unknown delivery id.
+        await api.CallAsync("POST", "/webhooks/redeliver", "/webhooks/redeliver", new JsonObject { ["provider_config_key"] = "github", ["connection_id"] = id });
+        await api.CallAsync("POST", "/webhooks/redeliver", "/webhooks/redeliver", new JsonObject { ["delivery_id"] = Guid.NewGuid().ToString() }, expect: 404);
+
         // Last: deleting the connection.
         await api.CallAsync("DELETE", "/connections/{connectionId}", $"/connections/{escaped}?provider_config_key=github");
 

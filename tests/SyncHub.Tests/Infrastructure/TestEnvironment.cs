@@ -30,6 +30,8 @@ public static class TestEnvironment
         ["SyncHub:EnvironmentVariables:API_BASE"] = "https://example.test/v1?x=1&y=2",
         // A run queue (and due-index partition) of its own, so no other test or LocalHost runs this graph's syncs.
         ["SyncHubRunQueue"] = "test-runs-" + Guid.NewGuid().ToString("N")[..16],
+        // Likewise the webhook delivery queue (LocalHost refuses to start without the setting).
+        ["SyncHubWebhookQueue"] = "test-hooks-" + Guid.NewGuid().ToString("N")[..16],
         // What local.settings.json must hold for the timer trigger (LocalHost refuses to start without it).
         ["SyncHubSchedulerCron"] = "*/30 * * * * *",
     };

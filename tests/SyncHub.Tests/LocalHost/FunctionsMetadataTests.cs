@@ -178,7 +178,7 @@ public sealed class FunctionsMetadataTests
 
         var queues = triggers.Where(t => t.Trigger["type"]!.GetValue<string>() == "queueTrigger").Select(t => $"{t.Name}: {t.Trigger["queueName"]} @ {t.Trigger["connection"]}").Order(StringComparer.Ordinal);
         Assert.Equal(catalog.Queues.Select(f => $"{f.Name}: {f.Queue} @ {f.Connection}").Order(StringComparer.Ordinal), queues);
-        Assert.Equal(["%SyncHubRunQueue%", "%SyncHubRunQueue%-poison"], catalog.Queues.Select(f => f.Queue).Order(StringComparer.Ordinal));
+        Assert.Equal(["%SyncHubRunQueue%", "%SyncHubRunQueue%-poison", "%SyncHubWebhookQueue%"], catalog.Queues.Select(f => f.Queue).Order(StringComparer.Ordinal));
         Assert.All(catalog.Queues, f => Assert.Equal("SyncHubStorage", f.Connection));
 
         Assert.Equal(metadata.Count, catalog.Http.Count + catalog.Timers.Count + catalog.Queues.Count);
