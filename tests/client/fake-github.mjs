@@ -5,7 +5,15 @@
 //   PUT    /__fake/repos/{owner}/{repo}   body { issues?, labels?, delayMs? }  replaces that repository's items (and
 //                                         how long its answers take, to keep a run going while a test looks)
 //   GET    /__fake/requests                 every GitHub request so far: [{ method, path }]
+//   PUT    /__fake/oauth/grant             body { access_token, expires_at, refresh_token } a token pair SyncHub is given
+//   GET    /__fake/oauth/requests          every token request so far: [{ grant_type }]
+// OAuth: POST /oauth/token (RFC 6749 §6 refresh, form-encoded, client id/secret in the body) rotates refresh tokens (a
+// reused one gets invalid_grant) and issues `oauth-...` access tokens for an hour. GitHub requests with an `oauth-`
+// Bearer token that is unknown or expired get 401; other tokens are accepted as they are.
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+
+export const oauthClient = { id: 'fake-client-id', secret: 'fake-client-secret' };
 
 export function issue(id, updatedAt, title = `Issue ${id}`, { pullRequest = false, labels = [] } = {}) {
     return {
@@ -47,6 +55,9 @@ function send(response, status, body, headers = {}) {
 export function startFakeGithub() {
     const repos = new Map();
     const requests = [];
+    const accessTokens = new Map(); // token -> expiry (ms)
+    const refreshTokens = new Set();
+    const tokenRequests = [];
     let base = '';
     const server = http.createServer(async (request, response) => {
         try {
@@ -61,6 +72,35 @@ export function startFakeGithub() {
             }
             if (url.pathname === '/__fake/requests' && request.method === 'GET') {
                 return send(response, 200, requests);
+            }
+            if (url.pathname === '/__fake/oauth/grant' && request.method === 'PUT') {
+                const body = JSON.parse((await readBody(request)) || '{}');
+                accessTokens.set(body.access_token, Date.parse(body.expires_at));
+                refreshTokens.add(body.refresh_token);
+                return send(response, 204);
+            }
+            if (url.pathname === '/__fake/oauth/requests' && request.method === 'GET') {
+                return send(response, 200, tokenRequests);
+            }
+            if (url.pathname === '/oauth/token' && request.method === 'POST') {
+                const form = new URLSearchParams(await readBody(request));
+                tokenRequests.push({ grant_type: form.get('grant_type') });
+                if (form.get('client_id') !== oauthClient.id || form.get('client_secret') !== oauthClient.secret) {
+                    return send(response, 401, { error: 'invalid_client' });
+                }
+                if (form.get('grant_type') !== 'refresh_token' || !refreshTokens.delete(form.get('refresh_token'))) {
+                    return send(response, 400, { error: 'invalid_grant' });
+                }
+                const accessToken = `oauth-${randomUUID()}`;
+                const refreshToken = `refresh-${randomUUID()}`;
+                accessTokens.set(accessToken, Date.now() + 3600_000);
+                refreshTokens.add(refreshToken);
+                return send(response, 200, { access_token: accessToken, refresh_token: refreshToken, expires_in: 3600, token_type: 'bearer' });
+            }
+            const bearer = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+            if (bearer.startsWith('oauth-') && !(accessTokens.get(bearer) > Date.now())) {
+                requests.push({ method: request.method, path: url.pathname + url.search, status: 401 });
+                return send(response, 401, { message: 'Bad credentials' });
             }
             requests.push({ method: request.method, path: url.pathname + url.search });
             const match = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/(issues|labels)$/);

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeGithub } from './fake-github.mjs';
+import { oauthClient, startFakeGithub } from './fake-github.mjs';
 import { startWebhookSink } from './webhook-sink.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,10 +31,14 @@ function freePort() {
     });
 }
 
-/** The app's nango.yaml with the github integration's base_url pointed at the fake GitHub. */
+/**
+ * The app's nango.yaml with the github integration's base_url pointed at the fake GitHub, and an oauth client whose
+ * token endpoint is the fake's (its id and secret in the settings, as SyncHub__Integrations__github__ClientId/Secret).
+ */
 function writeConfig(directory, githubUrl) {
     const source = readFileSync(path.join(root, 'functions', 'SyncHub.Functions', 'nango.yaml'), 'utf8');
-    const config = source.replace(/^(\s*base_url:\s*)https:\/\/api\.github\.com\/?\s*$/m, `$1${githubUrl}`);
+    const oauth = ['    oauth:', `      token_url: ${githubUrl}oauth/token`, '      client_id: ${GITHUB_CLIENT_ID}', '      client_secret: ${GITHUB_CLIENT_SECRET}'].join('\n');
+    const config = source.replace(/^(\s*base_url:\s*)https:\/\/api\.github\.com\/?\s*$/m, `$1${githubUrl}\n${oauth}`);
     if (config === source) throw new Error('nango.yaml has no github base_url to replace');
     const file = path.join(directory, 'nango.yaml');
     writeFileSync(file, config);
@@ -59,6 +63,8 @@ function writeSettings(directory, secretKey, variables, configPath, webhookUrl) 
         SyncHub__Webhooks__PrimaryUrl: webhookUrl,
         SyncHub__Webhooks__RetryDelays: '200ms,200ms',
         SyncHubSchedulerCron: '*/1 * * * * *',
+        SyncHub__Integrations__github__ClientId: oauthClient.id,
+        SyncHub__Integrations__github__ClientSecret: oauthClient.secret,
     });
     for (const [name, value] of Object.entries(variables)) values[`SyncHub__EnvironmentVariables__${name}`] = value;
     const file = path.join(directory, 'local.settings.json');

@@ -11,7 +11,8 @@ using SyncHub.Core.Webhooks;
 namespace SyncHub.Core.Api;
 
 /// <summary><c>/connections</c>: import, list, get, delete and metadata, in Nango's shapes, never with credentials.</summary>
-public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatalog catalog, IEnumerable<IConnectionLifecycle> lifecycle, WebhookOutbox webhooks)
+public sealed class ConnectionsEndpoints(
+    ConnectionStore store, IntegrationCatalog catalog, IEnumerable<IConnectionLifecycle> lifecycle, WebhookOutbox webhooks, ConnectionTokens tokens)
 {
     public async Task<IResult> ImportAsync(ApiRequest request, CancellationToken ct)
     {
@@ -68,14 +69,26 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
 
     public async Task<IResult> GetAsync(ApiRequest request, CancellationToken ct)
     {
-        var (providerConfigKey, connectionId) = ReadPathAndKey(request, ["provider_config_key", "force_refresh", "refresh_token", "refresh_github_app_jwt_token"]);
+        var (providerConfigKey, connectionId, forceRefresh) = ReadPathAndKey(request, ["provider_config_key", "force_refresh", "refresh_token", "refresh_github_app_jwt_token"]);
         var connection = await store.GetAsync(providerConfigKey, connectionId, ct) ?? throw UnknownConnection(providerConfigKey);
+        if (forceRefresh)
+        {
+            try
+            {
+                // Refreshes now (one at a time per connection); a failure is recorded on the connection and shown in its errors.
+                await tokens.ForceRefreshAsync(providerConfigKey, connectionId, ct);
+            }
+            catch (OAuthRefreshException)
+            {
+            }
+            connection = await store.GetAsync(providerConfigKey, connectionId, ct) ?? throw UnknownConnection(providerConfigKey);
+        }
         return ApiResults.Json(Full(connection));
     }
 
     public async Task<IResult> DeleteAsync(ApiRequest request, CancellationToken ct)
     {
-        var (providerConfigKey, connectionId) = ReadPathAndKey(request, ["provider_config_key"]);
+        var (providerConfigKey, connectionId, _) = ReadPathAndKey(request, ["provider_config_key"]);
         if (!await store.ExistsAsync(providerConfigKey, connectionId, ct))
         {
             throw UnknownConnection(providerConfigKey);
@@ -146,7 +159,8 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
         return ApiResults.Json(echo);
     }
 
-    private (string ProviderConfigKey, string ConnectionId) ReadPathAndKey(ApiRequest request, string[] allowedQuery)
+    /// <returns>The key, the connection id and whether <c>force_refresh=true</c> was asked.</returns>
+    private (string ProviderConfigKey, string ConnectionId, bool ForceRefresh) ReadPathAndKey(ApiRequest request, string[] allowedQuery)
     {
         var uri = Validation.Uri();
         var connectionId = uri.Name(request.Route("connectionId"), Names.ConnectionId(), "connectionId", "connectionId");
@@ -154,13 +168,17 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
         var validation = Validation.Query();
         var query = request.Query(validation, allowedQuery);
         var providerConfigKey = query.Name("provider_config_key", Names.ProviderConfigKey(), "provider_config_key", required: true);
+        var forceRefresh = false;
         foreach (var flag in allowedQuery.Skip(1))
         {
-            query.Boolean(flag);
+            if (query.Boolean(flag) is true && flag == "force_refresh")
+            {
+                forceRefresh = true;
+            }
         }
         validation.ThrowIfInvalid();
         _ = catalog.Find(providerConfigKey!) ?? throw ApiException.UnknownProviderConfig(providerConfigKey!);
-        return (providerConfigKey!, connectionId!);
+        return (providerConfigKey!, connectionId!, forceRefresh);
     }
 
     private static ApiException UnknownConnection(string providerConfigKey) =>
@@ -174,11 +192,12 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
             "API_KEY" => ["type", "apiKey"],
             "BASIC" => ["type", "username", "password"],
             "OAUTH2" => ["type", "access_token", "refresh_token", "expires_at"],
+            "OAUTH2_CC" => ["type", "client_id", "client_secret", "token_url", "scopes"],
             _ => [],
         };
         if (keys.Length == 0)
         {
-            validation.Add("invalid_enum_value", "credentials.type must be one of API_KEY, BASIC, OAUTH2", "credentials", "type");
+            validation.Add("invalid_enum_value", "credentials.type must be one of API_KEY, BASIC, OAUTH2, OAUTH2_CC", "credentials", "type");
             return null;
         }
         var input = new BodyInput(node, validation, keys, "credentials");
@@ -190,6 +209,16 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
             case "BASIC":
                 NonEmpty(input, "username");
                 input.String("password", required: true);
+                break;
+            case "OAUTH2_CC":
+                NonEmpty(input, "client_id");
+                NonEmpty(input, "client_secret");
+                if (input.String("token_url", required: true) is { } tokenUrl
+                    && (!Uri.TryCreate(tokenUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")))
+                {
+                    validation.Add("invalid_url", "must be an absolute http(s) URL", "credentials", "token_url");
+                }
+                input.String("scopes", required: false);
                 break;
             default:
                 NonEmpty(input, "access_token");
@@ -213,6 +242,11 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
 
     private static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>Nango's connection errors: <c>[{ type: "auth", log_id }]</c> while its token cannot be refreshed (plus SyncHub's message).</summary>
+    private static JsonArray Errors(Connection c) => c.AuthError is { } error
+        ? [new JsonObject { ["type"] = "auth", ["log_id"] = error.LogId, ["message"] = error.Message }]
+        : [];
+
     private static JsonObject Summary(Connection c) => new()
     {
         ["id"] = c.Id,
@@ -221,7 +255,7 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
         ["provider_config_key"] = c.ProviderConfigKey,
         ["created"] = Timestamp(c.CreatedAt),
         ["metadata"] = c.Metadata.DeepClone(),
-        ["errors"] = new JsonArray(),
+        ["errors"] = Errors(c),
         ["end_user"] = null,
         ["tags"] = new JsonObject(),
     };
@@ -232,7 +266,7 @@ public sealed class ConnectionsEndpoints(ConnectionStore store, IntegrationCatal
         ["connection_id"] = c.ConnectionId,
         ["provider_config_key"] = c.ProviderConfigKey,
         ["provider"] = c.Provider,
-        ["errors"] = new JsonArray(),
+        ["errors"] = Errors(c),
         ["end_user"] = null,
         ["tags"] = new JsonObject(),
         ["metadata"] = c.Metadata.DeepClone(),

@@ -20,13 +20,33 @@ public sealed record SyncDefinition(
     bool TrackDeletes,
     string? Description);
 
+/// <summary>How a token endpoint wants the client authenticated: form fields (<c>body</c>) or HTTP Basic (<c>basic</c>).</summary>
+public enum OAuthAuthStyle
+{
+    Body,
+    Basic,
+}
+
+/// <summary>
+/// An integration's OAuth client (nango.yaml <c>oauth</c>): what refreshes its OAUTH2 connections' tokens (RFC 6749 §6).
+/// The client id and secret come from settings (<c>SyncHub__Integrations__&lt;key&gt;__ClientId</c> / <c>__ClientSecret</c>),
+/// never from the file. <see cref="ToString"/> never prints the secret.
+/// </summary>
+public sealed record OAuthClientDefinition(Uri TokenUrl, string ClientId, string ClientSecret, OAuthAuthStyle AuthStyle, TimeSpan RefreshMargin)
+{
+    public static readonly TimeSpan DefaultRefreshMargin = TimeSpan.FromMinutes(5);
+
+    public override string ToString() => $"OAuth client of {TokenUrl.GetLeftPart(UriPartial.Path)}";
+}
+
 /// <summary>An integration (Nango's provider config key) with its syncs.</summary>
 public sealed record IntegrationDefinition(
     string Key,
     string Provider,
     string DisplayName,
     Uri? BaseUrl,
-    IReadOnlyList<SyncDefinition> Syncs)
+    IReadOnlyList<SyncDefinition> Syncs,
+    OAuthClientDefinition? OAuth = null)
 {
     public SyncDefinition? FindSync(string name) => Syncs.FirstOrDefault(s => s.Name == name);
 

@@ -14,26 +14,36 @@ namespace SyncHub.Core.Configuration;
 public sealed class ConfigurationException(string message) : Exception(message);
 
 /// <summary>
-/// Loads the integrations and syncs of a nango.yaml (v2 format, plus SyncHub's <c>provider</c> and <c>base_url</c>
-/// keys). Strict: an unknown key, a bad name or a bad frequency stops start-up with its path and line.
+/// Loads the integrations and syncs of a nango.yaml (v2 format, plus SyncHub's <c>provider</c>, <c>base_url</c> and
+/// <c>oauth</c> keys). Strict: an unknown key, a bad name or a bad frequency stops start-up with its path and line.
 /// </summary>
-public static class NangoYamlLoader
+/// <remarks>
+/// <c>oauth.client_id</c> and <c>oauth.client_secret</c> are <c>${NAME}</c> placeholders resolved by position from
+/// settings: client_id from <c>SyncHub__Integrations__&lt;key&gt;__ClientId</c>, client_secret from
+/// <c>SyncHub__Integrations__&lt;key&gt;__ClientSecret</c> (NAME only documents what the value is). A client_id may also
+/// be written as it is; a client_secret may not (secrets never live in the file). An unset setting stops start-up with
+/// a message naming it, never a value.
+/// </remarks>
+public static partial class NangoYamlLoader
 {
     private static readonly string[] RootKeys = ["integrations", "models"];
-    private static readonly string[] IntegrationKeys = ["provider", "base_url", "display_name", "syncs", "actions"];
+    private static readonly string[] IntegrationKeys = ["provider", "base_url", "display_name", "syncs", "actions", "oauth"];
+    private static readonly string[] OAuthKeys = ["token_url", "client_id", "client_secret", "auth_style", "refresh_margin"];
     private static readonly string[] SyncKeys =
         ["runs", "output", "sync_type", "auto_start", "track_deletes", "description", "endpoint", "scopes", "version", "input"];
 
-    public static IntegrationCatalog Load(string path)
+    /// <param name="settings">Reads a setting by its app-setting name (<c>SyncHub__Integrations__hubspot__ClientId</c>); null when unset.</param>
+    public static IntegrationCatalog Load(string path, Func<string, string?>? settings = null)
     {
         if (!File.Exists(path))
         {
             throw new ConfigurationException($"{path}: the integration config file does not exist (set SyncHub__ConfigPath).");
         }
-        return Parse(File.ReadAllText(path), path);
+        return Parse(File.ReadAllText(path), path, settings);
     }
 
-    public static IntegrationCatalog Parse(string yaml, string path)
+    /// <inheritdoc cref="Load"/>
+    public static IntegrationCatalog Parse(string yaml, string path, Func<string, string?>? settings = null)
     {
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(yaml));
@@ -63,7 +73,7 @@ public static class NangoYamlLoader
         {
             throw new ConfigurationException($"{path}:1: the file must be a mapping with an 'integrations' key.");
         }
-        var reader = new Reader(path);
+        var reader = new Reader(path, settings ?? (_ => null));
         reader.OnlyKeys(root, RootKeys, "the file");
         var integrationsNode = reader.Mapping(root, "integrations", required: true)!;
         var integrations = new List<IntegrationDefinition>();
@@ -124,7 +134,81 @@ public static class NangoYamlLoader
                 syncs.Add(ReadSync(reader, key, name, nameNode, syncNode));
             }
         }
-        return new IntegrationDefinition(key, provider, displayName, baseUrl, syncs);
+        var oauthNode = reader.Mapping(mapping, "oauth", required: false);
+        var oauth = oauthNode is null ? null : ReadOAuth(reader, key, oauthNode);
+        return new IntegrationDefinition(key, provider, displayName, baseUrl, syncs, oauth);
+    }
+
+    /// <summary>The setting a <c>${NAME}</c> in client_id / client_secret resolves to.</summary>
+    public static string OAuthSetting(string integration, string field) =>
+        $"SyncHub__Integrations__{integration}__{(field == "client_id" ? "ClientId" : "ClientSecret")}";
+
+    [GeneratedRegex(@"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex(@"^([0-9]{1,6})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)$", RegexOptions.IgnoreCase)]
+    private static partial Regex Duration();
+
+    private static OAuthClientDefinition ReadOAuth(Reader reader, string key, YamlMappingNode mapping)
+    {
+        var where = $"oauth of integration '{key}'";
+        reader.OnlyKeys(mapping, OAuthKeys, where);
+        YamlNode NodeOf(string name) => mapping.Children[new YamlScalarNode(name)];
+
+        var tokenUrlText = reader.String(mapping, "token_url") ?? throw reader.Error(mapping, $"{where} needs 'token_url'.");
+        if (!Uri.TryCreate(tokenUrlText, UriKind.Absolute, out var tokenUrl) || tokenUrl.Scheme is not ("http" or "https"))
+        {
+            throw reader.Error(NodeOf("token_url"), $"token_url of {where} must be an absolute http(s) URL.");
+        }
+        string Client(string field)
+        {
+            var text = reader.String(mapping, field) ?? throw reader.Error(mapping, $"{where} needs '{field}' (e.g. '${{{key.ToUpperInvariant()}_{field.ToUpperInvariant()}}}').");
+            if (!Placeholder().IsMatch(text))
+            {
+                if (field == "client_secret")
+                {
+                    throw reader.Error(NodeOf(field), $"client_secret of {where} must be a ${{NAME}} placeholder: secrets never live in nango.yaml (set {OAuthSetting(key, field)}).");
+                }
+                return text;
+            }
+            var setting = OAuthSetting(key, field);
+            var value = reader.Setting(setting);
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                throw reader.Error(NodeOf(field), $"{field} of {where} is {text}, which reads the setting {setting}: it is not set.");
+            }
+            if (SyncHubOptions.UnresolvedKeyVaultReference(setting, value) is { } problem)
+            {
+                throw reader.Error(NodeOf(field), problem);
+            }
+            return value.Trim();
+        }
+        var clientId = Client("client_id");
+        var clientSecret = Client("client_secret");
+
+        var style = (reader.String(mapping, "auth_style") ?? "body").ToLowerInvariant() switch
+        {
+            "body" => OAuthAuthStyle.Body,
+            "basic" => OAuthAuthStyle.Basic,
+            _ => throw reader.Error(NodeOf("auth_style"), $"auth_style of {where} must be 'body' or 'basic'."),
+        };
+        var margin = OAuthClientDefinition.DefaultRefreshMargin;
+        if (reader.String(mapping, "refresh_margin") is { } marginText)
+        {
+            var match = Duration().Match(marginText.Trim());
+            if (!match.Success)
+            {
+                throw reader.Error(NodeOf("refresh_margin"), $"refresh_margin of {where} must be a duration such as '5 minutes', '90 seconds' or '1h'.");
+            }
+            var count = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            margin = char.ToLowerInvariant(match.Groups[2].Value[0]) switch
+            {
+                's' => TimeSpan.FromSeconds(count),
+                'm' => TimeSpan.FromMinutes(count),
+                _ => TimeSpan.FromHours(count),
+            };
+        }
+        return new OAuthClientDefinition(tokenUrl, clientId, clientSecret, style, margin);
     }
 
     private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode nameNode, YamlNode node)
@@ -169,8 +253,10 @@ public static class NangoYamlLoader
             reader.String(mapping, "description"));
     }
 
-    private sealed class Reader(string path)
+    private sealed class Reader(string path, Func<string, string?> settings)
     {
+        public string? Setting(string name) => settings(name);
+
         public ConfigurationException Error(YamlNode node, string problem) =>
             new($"{path}:{node.Start.Line}:{node.Start.Column}: {problem}");
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -31,11 +32,13 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         {
             created = existing is null;
             var connection = existing?.Connection ?? new Connection(NewId(), providerConfigKey, connectionId, provider, [], [], now, now);
+            // New credentials end an auth failure episode and any refresh in progress (its result is discarded).
             return new ConnectionRow(
                 connection with
                 {
                     Provider = provider,
                     UpdatedAt = now,
+                    AuthError = null,
                     // An import without metadata keeps what was there; one with metadata replaces it.
                     Metadata = metadata?.DeepClone().AsObject() ?? connection.Metadata,
                     ConnectionConfig = connectionConfig?.DeepClone().AsObject() ?? connection.ConnectionConfig,
@@ -147,6 +150,40 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
         return written?.Value.Connection;
     }
 
+    /// <summary>The row with its ETag and its decrypted credentials (what a token refresh works on). Null when no such connection.</summary>
+    public async Task<(Versioned<ConnectionRow> Row, ConnectionCredentials Credentials)?> GetRowAsync(string providerConfigKey, string connectionId, CancellationToken ct)
+    {
+        if (await (await RowsAsync(ct)).GetAsync(providerConfigKey, StorageKeys.Escape(connectionId), ct) is not { } row)
+        {
+            return null;
+        }
+        return (row, Decrypt(row.Value));
+    }
+
+    /// <summary>Replaces the row if it is still the version read; null when another writer changed or deleted it.</summary>
+    public async Task<Versioned<ConnectionRow>?> TryReplaceRowAsync(ConnectionRow row, Azure.ETag ifMatch, CancellationToken ct) =>
+        await (await RowsAsync(ct)).TryReplaceAsync(row, ifMatch, ct);
+
+    /// <summary>The ETag read-modify-write loop on the row (<see cref="RowTable{T}.UpdateAsync(string, string, Func{T, T}, CancellationToken)"/>).</summary>
+    public async Task<Versioned<ConnectionRow>?> UpdateRowAsync(string providerConfigKey, string connectionId, Func<ConnectionRow?, ConnectionRow?> change, CancellationToken ct) =>
+        await (await RowsAsync(ct)).UpdateAsync(providerConfigKey, StorageKeys.Escape(connectionId), change, ct);
+
+    /// <summary>The row with these credentials encrypted in place of its own.</summary>
+    public ConnectionRow WithCredentials(ConnectionRow row, ConnectionCredentials credentials) => row with
+    {
+        CredentialsType = credentials.Type,
+        Credentials = protector.Protect(
+            Encoding.UTF8.GetBytes(credentials.Values.ToJsonString()),
+            AssociatedData(row.Connection.ProviderConfigKey, StorageKeys.Escape(row.Connection.ConnectionId))),
+    };
+
+    /// <summary>The row's credentials, decrypted.</summary>
+    public ConnectionCredentials Decrypt(ConnectionRow row)
+    {
+        var plaintext = protector.Unprotect(row.Credentials, AssociatedData(row.Connection.ProviderConfigKey, StorageKeys.Escape(row.Connection.ConnectionId)));
+        return new ConnectionCredentials(row.CredentialsType, JsonNode.Parse(plaintext)!.AsObject());
+    }
+
     private async Task<RowTable<ConnectionRow>> RowsAsync(CancellationToken ct) =>
         new(await tables.GetAsync(StorageNames.ConnectionsTable, ct), ConnectionRows.Codec);
 
@@ -165,8 +202,14 @@ public sealed class ConnectionStore(FixedTables tables, CredentialProtector prot
     private static long NewId() => RandomNumberGenerator.GetInt32(1, int.MaxValue) * 1048576L + RandomNumberGenerator.GetInt32(0, 1048576);
 }
 
-/// <summary>A <c>connections</c> row: the connection and its credentials as AES-GCM ciphertext bound to the row.</summary>
-public sealed record ConnectionRow(Connection Connection, string CredentialsType, byte[] Credentials);
+/// <summary>
+/// A <c>connections</c> row: the connection and its credentials as AES-GCM ciphertext bound to the row, and the token
+/// refresh lease (<see cref="RefreshLease"/>) while one host refreshes its token.
+/// </summary>
+public sealed record ConnectionRow(Connection Connection, string CredentialsType, byte[] Credentials, RefreshLease? Refresh = null);
+
+/// <summary>Who is refreshing the connection's token (a random id per attempt) and until when others wait for it.</summary>
+public sealed record RefreshLease(string Id, DateTimeOffset Until);
 
 /// <summary>The columns of a <c>connections</c> row: PartitionKey = provider config key, RowKey = escaped connection id.</summary>
 public sealed class ConnectionRows : IRowCodec<ConnectionRow>
@@ -174,7 +217,7 @@ public sealed class ConnectionRows : IRowCodec<ConnectionRow>
     public static readonly ConnectionRows Codec = new();
 
     public static readonly string[] ColumnsWithoutCredentials =
-        ["PartitionKey", "RowKey", "Id", "ConnectionId", "ProviderConfigKey", "Provider", "Metadata", "ConnectionConfig", "CreatedAt", "UpdatedAt"];
+        ["PartitionKey", "RowKey", "Id", "ConnectionId", "ProviderConfigKey", "Provider", "Metadata", "ConnectionConfig", "CreatedAt", "UpdatedAt", "AuthError"];
 
     public TableEntity Encode(ConnectionRow row) => new(row.Connection.ProviderConfigKey, StorageKeys.Escape(row.Connection.ConnectionId))
     {
@@ -188,6 +231,11 @@ public sealed class ConnectionRows : IRowCodec<ConnectionRow>
         ["UpdatedAt"] = row.Connection.UpdatedAt,
         ["CredentialsType"] = row.CredentialsType,
         ["Credentials"] = row.Credentials,
+        ["AuthError"] = row.Connection.AuthError is { } error
+            ? new JsonObject { ["log_id"] = error.LogId, ["message"] = error.Message, ["at"] = error.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) }.ToJsonString()
+            : null,
+        ["RefreshLeaseId"] = row.Refresh?.Id,
+        ["RefreshLeaseUntil"] = row.Refresh?.Until,
     };
 
     public ConnectionRow Decode(TableEntity e) => new(
@@ -199,10 +247,24 @@ public sealed class ConnectionRows : IRowCodec<ConnectionRow>
             ParseObject(e.GetString("Metadata")),
             ParseObject(e.GetString("ConnectionConfig")),
             e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
-            e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue),
+            e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
+            ParseAuthError(e.GetString("AuthError"))),
         e.GetString("CredentialsType") ?? "",
-        e.GetBinary("Credentials") ?? []);
+        e.GetBinary("Credentials") ?? [],
+        e.GetString("RefreshLeaseId") is { Length: > 0 } leaseId && e.GetDateTimeOffset("RefreshLeaseUntil") is { } until ? new RefreshLease(leaseId, until) : null);
 
     private static JsonObject ParseObject(string? json) =>
         string.IsNullOrEmpty(json) ? [] : JsonNode.Parse(json) as JsonObject ?? [];
+
+    private static ConnectionAuthError? ParseAuthError(string? json)
+    {
+        if (string.IsNullOrEmpty(json) || JsonNode.Parse(json) is not JsonObject o)
+        {
+            return null;
+        }
+        return new ConnectionAuthError(
+            o["log_id"]?.GetValue<string>() ?? "",
+            o["message"]?.GetValue<string>() ?? "",
+            DateTimeOffset.TryParse(o["at"]?.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue);
+    }
 }

@@ -31,7 +31,8 @@ public static class SyncHubServices
         // only SyncHub__ConfigPath (the other settings are validated at start).
         var configPath = configuration.GetSection(SyncHubOptions.Section).Get<SyncHubOptions>()?.ResolvedConfigPath()
             ?? new SyncHubOptions().ResolvedConfigPath();
-        var catalog = NangoYamlLoader.Load(configPath);
+        // oauth client ids and secrets: SyncHub__Integrations__<key>__ClientId / __ClientSecret (Key Vault references in Azure).
+        var catalog = NangoYamlLoader.Load(configPath, name => configuration[name.Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal)]);
 
         services.TryAddSingleton(configuration);
         services.AddSingleton(catalog);
@@ -49,6 +50,7 @@ public static class SyncHubServices
 
         services.AddSingleton<CredentialProtector>();
         services.AddSingleton<ConnectionStore>();
+        services.AddConnectionTokens(configuration);
         services.AddSingleton<ConnectionsEndpoints>();
 
         services.AddSingleton<RecordSetStore>();

@@ -24,6 +24,7 @@ public sealed class SyncExecution(
     IntegrationCatalog catalog,
     SyncCatalog syncs,
     ConnectionStore connections,
+    ConnectionTokens tokens,
     RecordWriter writer,
     RecordSetStore sets,
     RunSeenStore seenStore,
@@ -66,7 +67,13 @@ public sealed class SyncExecution(
                 output.Seen[model] = ids;
             }
         }
-        using var proxy = proxies.Create(run.Integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials);
+        // OAuth: a token within its refresh margin is refreshed before the run (one refresh per connection across hosts);
+        // a 401 during the run refreshes once and retries that request.
+        credentials = await tokens.EnsureFreshAsync(connection, credentials, ct);
+        Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize = tokens.CanRefresh(key.Integration, credentials)
+            ? (rejected, token) => tokens.RefreshRejectedAsync(key.Integration, key.ConnectionId, rejected, token)
+            : null;
+        using var proxy = proxies.Create(run.Integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials, reauthorize);
         var context = new SyncContext(key.Integration, key.ConnectionId, key.Sync, key.Variant, proxy,
             connection.Metadata, hubOptions.Value.EnvironmentVariables,
             schedule.LastSyncDate > 0 ? new DateTimeOffset(schedule.LastSyncDate, TimeSpan.Zero) : null,

@@ -142,7 +142,8 @@ public sealed class SyncRunner(
     {
         var message = e switch
         {
-            SyncConfigurationException or ProviderRequestException or ProviderResponseException or RecordSetDeletedException => e.Message,
+            SyncConfigurationException or ProviderRequestException or ProviderResponseException or RecordSetDeletedException
+                or Connections.OAuthRefreshException => e.Message,
             // Table/queue storage, not the provider: the Azure SDK throws RequestFailedException, or an
             // AggregateException once its own retries are spent (connection refused, timeouts).
             Azure.RequestFailedException storage =>

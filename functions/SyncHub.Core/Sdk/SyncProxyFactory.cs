@@ -17,10 +17,12 @@ namespace SyncHub.Core.Sdk;
 /// with a path). An absolute URL (a <c>Link</c> header's next page) is requested as it is. To do this the client's
 /// <see cref="HttpClient.BaseAddress"/> is a placeholder, <see cref="RelativeBase"/>, that the client maps onto the
 /// base URL; requests built from it therefore also work.</para>
-/// <para>Credentials. <c>OAUTH2</c> (<c>access_token</c>) and <c>API_KEY</c> (<c>apiKey</c>) are sent as
+/// <para>Credentials. <c>OAUTH2</c> and <c>OAUTH2_CC</c> (<c>access_token</c>) and <c>API_KEY</c> (<c>apiKey</c>) are sent as
 /// <c>Authorization: Bearer</c>, <c>BASIC</c> as <c>Authorization: Basic base64(username:password)</c>; only to the base
 /// URL's origin (scheme, host, port), never to another host an absolute URL or a redirect points to, and not over a
-/// request that sets its own Authorization header. Every request has <c>User-Agent: SyncHub</c> unless it sets its own.</para>
+/// request that sets its own Authorization header. Every request has <c>User-Agent: SyncHub</c> unless it sets its own.
+/// With a <c>reauthorize</c> callback (OAuth connections SyncHub can refresh), a 401 to a request the client
+/// authorized gets the callback's new credentials and one retry of that request; a second 401 is returned as it is.</para>
 /// <para>Retries: see <see cref="SyncProxyOptions"/>. GET, PUT, DELETE and the other idempotent methods are retried on
 /// 5xx, 408, connection failures and attempt timeouts; POST and PATCH only on 429, on 503 with Retry-After and on a
 /// connection that could not be opened (the provider surely did not act on them). 429, and 403 with
@@ -38,7 +40,11 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
 
     private readonly SyncProxyOptions _options = options.Value;
 
-    public HttpClient Create(Uri baseUrl, ConnectionCredentials credentials)
+    /// <param name="reauthorize">
+    /// Called with the access token a provider rejected (401): returns the credentials to retry with (the same token
+    /// when there is no other; null when there are none). Its exceptions fail the request.
+    /// </param>
+    public HttpClient Create(Uri baseUrl, ConnectionCredentials credentials, Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         ArgumentNullException.ThrowIfNull(credentials);
@@ -50,7 +56,7 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
         {
             throw new ArgumentException("The base URL must have no query string, fragment or user info.", nameof(baseUrl));
         }
-        var handler = new ProxyHandler(WithTrailingSlash(baseUrl), Authorization(credentials), time)
+        var handler = new ProxyHandler(WithTrailingSlash(baseUrl), Authorization(credentials), reauthorize, time)
         {
             InnerHandler = handlers.CreateHandler(SyncProxyServices.HttpClientName),
         };
@@ -73,7 +79,7 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
         var type = credentials.Type?.Trim().ToUpperInvariant();
         switch (type)
         {
-            case "OAUTH2":
+            case "OAUTH2" or "OAUTH2_CC":
                 return new AuthenticationHeaderValue("Bearer", Required(credentials, "access_token", type));
             case "API_KEY":
                 return new AuthenticationHeaderValue("Bearer", Required(credentials, "apiKey", type));
@@ -83,7 +89,7 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
                 return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(username + ":" + password)));
             default:
                 throw new ArgumentException(
-                    $"Credentials of type '{credentials.Type}' cannot be used by the proxy: expected OAUTH2, API_KEY or BASIC.",
+                    $"Credentials of type '{credentials.Type}' cannot be used by the proxy: expected OAUTH2, OAUTH2_CC, API_KEY or BASIC.",
                     nameof(credentials));
         }
     }
@@ -97,12 +103,32 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
     }
 
     /// <summary>Maps placeholder URLs onto the base URL and adds the credentials, once per request, before the retries.</summary>
-    private sealed class ProxyHandler(Uri baseUrl, AuthenticationHeaderValue authorization, TimeProvider time) : DelegatingHandler
+    private sealed class ProxyHandler(
+        Uri baseUrl, AuthenticationHeaderValue authorization, Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize, TimeProvider time)
+        : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        private volatile AuthenticationHeaderValue _authorization = authorization;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Prepare(request);
-            return base.SendAsync(request, cancellationToken);
+            var ours = Prepare(request);
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode != System.Net.HttpStatusCode.Unauthorized || !ours || reauthorize is null
+                || request.Headers.Authorization is not { Scheme: "Bearer", Parameter: { } rejected })
+            {
+                return response;
+            }
+            // The provider rejected the token (expired early, revoked, rotated elsewhere): one refresh, one retry.
+            var fresh = await reauthorize(rejected, cancellationToken);
+            if (fresh is null || Authorization(fresh) is not { Parameter: { } token } next || token == rejected)
+            {
+                return response;
+            }
+            response.Dispose();
+            _authorization = next;
+            request.Headers.Authorization = next;
+            request.Options.Set(ProxyRetryRules.StartedAt, time.GetTimestamp());
+            return await base.SendAsync(request, cancellationToken);
         }
 
         protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -111,8 +137,10 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
             return base.Send(request, cancellationToken);
         }
 
-        private void Prepare(HttpRequestMessage request)
+        /// <summary>True when this handler set the request's Authorization header.</summary>
+        private bool Prepare(HttpRequestMessage request)
         {
+            var ours = false;
             if (request.RequestUri is { IsAbsoluteUri: true } uri && IsPlaceholder(uri))
             {
                 request.RequestUri = new Uri(
@@ -120,9 +148,11 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
             }
             if (request.Headers.Authorization is null && request.RequestUri is { IsAbsoluteUri: true } target && SameOrigin(target, baseUrl))
             {
-                request.Headers.Authorization = authorization;
+                request.Headers.Authorization = _authorization;
+                ours = true;
             }
             request.Options.Set(ProxyRetryRules.StartedAt, time.GetTimestamp());
+            return ours;
         }
 
         private static bool IsPlaceholder(Uri uri) =>

@@ -49,9 +49,11 @@ public sealed class SyncEngine : IAsyncDisposable
     /// <param name="clock">Replaces the engine's clock (e.g. a <see cref="ShiftedClock"/> to make schedules due).</param>
     /// <param name="integration"><c>github</c>, or <see cref="IsolatedIntegration"/> for an integration no other test uses.</param>
     /// <param name="configure">Last changes to the service graph (e.g. other storage clients).</param>
+    /// <param name="integrationYaml">More keys of the integration in nango.yaml (e.g. an <c>oauth</c> block), unindented.</param>
     public static async Task<SyncEngine> StartAsync(
         IDictionary<string, string?>? settings = null, string labelsRuns = "every hour", string issuesRuns = "every 30 minutes",
-        TimeProvider? clock = null, string integration = "github", bool issuesAutoStart = true, Action<IServiceCollection>? configure = null)
+        TimeProvider? clock = null, string integration = "github", bool issuesAutoStart = true, Action<IServiceCollection>? configure = null,
+        string? integrationYaml = null)
     {
         var github = await FakeGithub.StartAsync();
         var configPath = Path.Combine(Path.GetTempPath(), $"nango-{Guid.NewGuid():N}.yaml");
@@ -76,7 +78,7 @@ public sealed class SyncEngine : IAsyncDisposable
                         sync_type: full
                         track_deletes: true
                         auto_start: true
-
+                {(key == integration ? string.Concat((integrationYaml ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "    " + l.TrimEnd('\r') + "\n")) : "")}
                 """);
         }
         await File.WriteAllTextAsync(configPath, yaml.ToString());
