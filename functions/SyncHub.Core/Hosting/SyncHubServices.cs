@@ -86,6 +86,7 @@ public static class SyncHubServices
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<IWebhookOutboxHolder, ScheduleOutbox>();
         services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<IConnectionEvents, WebhookConnectionEvents>();
         services.AddSingleton<WebhookDelivery>();
         services.AddSingleton<RunWebhooks>();
         services.AddSingleton<WebhooksEndpoints>();

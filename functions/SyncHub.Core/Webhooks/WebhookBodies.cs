@@ -89,18 +89,30 @@ public static class WebhookBodies
         ["checkpoints"] = null,
     };
 
-    public static JsonObject Auth(string integration, string connectionId, string provider, string authMode, bool created) => new()
+    public static JsonObject Auth(string integration, string connectionId, string provider, string authMode, bool created) =>
+        Auth(integration, connectionId, provider, authMode, created ? "creation" : "override", error: null);
+
+    /// <summary>Nango's <c>NangoAuthWebhookBody</c>; with an error, <c>success: false</c> and <c>error: { type, description }</c>.</summary>
+    public static JsonObject Auth(string integration, string connectionId, string provider, string authMode, string operation, (string Type, string Description)? error)
     {
-        ["from"] = "nango",
-        ["type"] = "auth",
-        ["operation"] = created ? "creation" : "override",
-        ["connectionId"] = connectionId,
-        ["authMode"] = authMode,
-        ["providerConfigKey"] = integration,
-        ["provider"] = provider,
-        ["environment"] = "default",
-        ["success"] = true,
-    };
+        var body = new JsonObject
+        {
+            ["from"] = "nango",
+            ["type"] = "auth",
+            ["operation"] = operation,
+            ["connectionId"] = connectionId,
+            ["authMode"] = authMode,
+            ["providerConfigKey"] = integration,
+            ["provider"] = provider,
+            ["environment"] = "default",
+            ["success"] = error is null,
+        };
+        if (error is { } e)
+        {
+            body["error"] = new JsonObject { ["type"] = e.Type, ["description"] = e.Description };
+        }
+        return body;
+    }
 
     /// <summary>
     /// An inclusive <c>modified_after</c> that returns every record the run changed for the model: the time of the

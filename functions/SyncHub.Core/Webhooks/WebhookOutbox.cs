@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -149,8 +150,19 @@ public sealed class WebhookOutbox(
     /// <summary>An auth webhook for a connection created or overwritten through POST /connections (when OnAuthCreation).</summary>
     public async Task AuthAsync(string integration, string connectionId, string provider, string authMode, bool created, CancellationToken ct)
     {
-        var o = options.Value;
-        if (!o.Enabled || !o.OnAuthCreation)
+        if (options.Value.OnAuthCreation)
+        {
+            await AuthAsync(integration, connectionId, WebhookBodies.Auth(integration, connectionId, provider, authMode, created), ct);
+        }
+    }
+
+    /// <summary>An auth webhook <c>operation: "refresh", success: false</c>: once per failure episode of a connection's token refresh.</summary>
+    public Task RefreshFailedAsync(string integration, string connectionId, string provider, string authMode, string description, CancellationToken ct) =>
+        AuthAsync(integration, connectionId, WebhookBodies.Auth(integration, connectionId, provider, authMode, "refresh", ("refresh_failed", description)), ct);
+
+    private async Task AuthAsync(string integration, string connectionId, JsonObject body, CancellationToken ct)
+    {
+        if (!options.Value.Enabled)
         {
             return;
         }
@@ -164,7 +176,7 @@ public sealed class WebhookOutbox(
             ConnectionId = connectionId,
             Stream = WebhookBodies.AuthStream,
             DeliveryId = Guid.NewGuid().ToString(),
-            Body = WebhookBodies.Serialize(WebhookBodies.Auth(integration, connectionId, provider, authMode, created)),
+            Body = WebhookBodies.Serialize(body),
             CreatedAt = now,
         }, ct);
         await store.SendAsync(new WebhookMessage(integration, connectionId, WebhookBodies.AuthStream), ct);

@@ -21,7 +21,7 @@ public sealed class LayerTests
         ["Connections"] = ["Model", "Storage", "Configuration"],
         ["Records"] = ["Model", "Storage", "Configuration", "Connections"],
         ["Sdk"] = ["Model", "Configuration", "Connections", "Records"],
-        ["Webhooks"] = ["Model", "Storage", "Configuration"],
+        ["Webhooks"] = ["Model", "Storage", "Configuration", "Connections"],
         ["Scheduling"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks"],
         ["Api"] = ["Model", "Configuration", "Connections", "Records", "Sdk", "Scheduling", "Webhooks"],
         ["Hosting"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks", "Scheduling", "Api"],
