@@ -250,7 +250,8 @@ public sealed class WebhooksOverLocalHostTests
         setup.Engine.Github.SetIssues("o/r", [FakeGithub.Issue(1, "2026-01-01T00:00:00Z")]);
         var connection = await ImportAsync(setup.Host);
         await RunsAsync(setup, connection, 1);
-        var status = await Eventually.Value(() => WebhookStatusAsync(setup.Host, connection), s => (int)s["failing"]! == 1,
+        // The dead letter and the summary are two rows written one after the other: wait for both.
+        var status = await Eventually.Value(() => WebhookStatusAsync(setup.Host, connection), s => (int)s["failing"]! == 1 && (string?)s["lastStatus"] == "FAILED",
             "the delivery to be dead-lettered", Slow, s => s.ToJsonString() + setup.Host.Output, TimeSpan.FromMilliseconds(200));
         Assert.Equal("FAILED", (string?)status["lastStatus"]);
         Assert.Null(status["lastDeliveryAt"]);
