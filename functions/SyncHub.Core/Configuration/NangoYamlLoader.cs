@@ -17,12 +17,13 @@ public sealed class ConfigurationException(string message) : Exception(message);
 /// Loads the integrations and syncs of a nango.yaml (v2 format, plus SyncHub's <c>provider</c> and <c>base_url</c>
 /// keys). Strict: an unknown key, a bad name or a bad frequency stops start-up with its path and line.
 /// </summary>
-public static class NangoYamlLoader
+public static partial class NangoYamlLoader
 {
     private static readonly string[] RootKeys = ["integrations", "models"];
     private static readonly string[] IntegrationKeys = ["provider", "base_url", "display_name", "syncs", "actions"];
     private static readonly string[] SyncKeys =
-        ["runs", "output", "sync_type", "auto_start", "track_deletes", "description", "endpoint", "scopes", "version", "input"];
+        ["runs", "output", "sync_type", "auto_start", "track_deletes", "description", "endpoint", "scopes", "version", "input",
+         "request", "paginate", "records", "id", "fields", "skip_when", "incremental"];
 
     public static IntegrationCatalog Load(string path)
     {
@@ -66,6 +67,8 @@ public static class NangoYamlLoader
         var reader = new Reader(path);
         reader.OnlyKeys(root, RootKeys, "the file");
         var integrationsNode = reader.Mapping(root, "integrations", required: true)!;
+        var modelsNode = reader.Mapping(root, "models", required: false);
+        var models = modelsNode?.Children.Keys.Select(reader.Scalar).ToHashSet(StringComparer.Ordinal);
         var integrations = new List<IntegrationDefinition>();
         foreach (var (keyNode, value) in integrationsNode.Children)
         {
@@ -75,7 +78,7 @@ public static class NangoYamlLoader
             {
                 throw reader.Error(keyNode, $"integration '{key}' is declared twice.");
             }
-            integrations.Add(ReadIntegration(reader, key, value));
+            integrations.Add(ReadIntegration(reader, key, value, models));
         }
         return new IntegrationCatalog(integrations, path);
     }
@@ -94,7 +97,7 @@ public static class NangoYamlLoader
         return null;
     }
 
-    private static IntegrationDefinition ReadIntegration(Reader reader, string key, YamlNode node)
+    private static IntegrationDefinition ReadIntegration(Reader reader, string key, YamlNode node, HashSet<string>? declaredModels)
     {
         var mapping = reader.AsMapping(node, $"integration '{key}'");
         reader.OnlyKeys(mapping, IntegrationKeys, $"integration '{key}'");
@@ -121,13 +124,13 @@ public static class NangoYamlLoader
                 {
                     throw reader.Error(nameNode, $"sync '{key}.{name}' is declared twice.");
                 }
-                syncs.Add(ReadSync(reader, key, name, nameNode, syncNode));
+                syncs.Add(ReadSync(reader, key, name, nameNode, syncNode, declaredModels));
             }
         }
         return new IntegrationDefinition(key, provider, displayName, baseUrl, syncs);
     }
 
-    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode nameNode, YamlNode node)
+    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode nameNode, YamlNode node, HashSet<string>? declaredModels)
     {
         var where = $"sync '{integration}.{name}'";
         var mapping = reader.AsMapping(node, where);
@@ -163,16 +166,23 @@ public static class NangoYamlLoader
             "incremental" => SyncType.Incremental,
             _ => throw reader.Error(mapping.Children[new YamlScalarNode("sync_type")], $"{where}: sync_type must be 'full' or 'incremental'."),
         };
+        var declarative = ReadDeclarative(reader, where, nameNode, mapping, output, models, type, declaredModels);
         return new SyncDefinition(integration, name, models, type, runs,
             reader.Boolean(mapping, "auto_start") ?? true,
             reader.Boolean(mapping, "track_deletes") ?? false,
-            reader.String(mapping, "description"));
+            reader.String(mapping, "description"),
+            declarative);
     }
 
     private sealed class Reader(string path)
     {
         public ConfigurationException Error(YamlNode node, string problem) =>
-            new($"{path}:{node.Start.Line}:{node.Start.Column}: {problem}");
+            new($"{Where(node)}: {problem}");
+
+        public string Where(YamlNode node) => $"{path}:{node.Start.Line}:{node.Start.Column}";
+
+        public YamlNode? Node(YamlMappingNode parent, string key) =>
+            parent.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
 
         public string Scalar(YamlNode node) =>
             node is YamlScalarNode { Value: { } value } ? value : throw Error(node, "expected a plain value here.");
