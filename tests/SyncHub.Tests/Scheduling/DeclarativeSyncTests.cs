@@ -188,10 +188,10 @@ public sealed class DeclarativeSyncTests
     [Fact]
     public async Task HubSpot_contacts_full_then_incremental_with_a_continuation()
     {
-        await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:00.500" });
+        await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:01.500" });
         var (engine, saas) = (rig.Engine, rig.Saas);
         saas.HubspotContacts = Enumerable.Range(0, 450).Select(i => FakeSaas.HubspotContact(i)).ToList();
-        saas.PageDelay = TimeSpan.FromMilliseconds(200);
+        saas.PageDelay = TimeSpan.FromMilliseconds(400);
         var connection = await engine.ImportAsync(integration: "hubspot", metadata: []);
         var delivered = await RunAsync(engine, "hubspot", connection, "contacts");
 
@@ -226,10 +226,10 @@ public sealed class DeclarativeSyncTests
     [Fact]
     public async Task Jira_issues_full_then_incremental_with_a_continuation_that_resumes_from_the_checkpoint_field()
     {
-        await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:00.500" });
+        await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:01.500" });
         var (engine, saas) = (rig.Engine, rig.Saas);
         saas.JiraIssues = Enumerable.Range(0, 260).Select(i => FakeSaas.JiraIssue(i, minutes: i)).ToList();
-        saas.PageDelay = TimeSpan.FromMilliseconds(200);
+        saas.PageDelay = TimeSpan.FromMilliseconds(400);
         var connection = await engine.ImportAsync(integration: "jira", metadata: new JsonObject { ["project"] = "PROJ" });
         var delivered = await RunAsync(engine, "jira", connection, "issues");
 
@@ -257,11 +257,11 @@ public sealed class DeclarativeSyncTests
     [Fact]
     public async Task Stripe_customers_full_then_incremental_with_a_continuation()
     {
-        await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:00.500" });
+        await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:01.500" });
         var (engine, saas) = (rig.Engine, rig.Saas);
         saas.StripeCustomers = Enumerable.Range(0, 430).Select(i => FakeSaas.StripeCustomer(i)).ToList();
         saas.StripeCustomers.Add(new JsonObject { ["id"] = "cus_deleted", ["object"] = "customer", ["deleted"] = true, ["created"] = 1 });
-        saas.PageDelay = TimeSpan.FromMilliseconds(200);
+        saas.PageDelay = TimeSpan.FromMilliseconds(400);
         var connection = await engine.ImportAsync(integration: "stripe", metadata: []);
         var delivered = await RunAsync(engine, "stripe", connection, "customers");
 
