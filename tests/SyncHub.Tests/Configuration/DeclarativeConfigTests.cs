@@ -34,10 +34,10 @@ public sealed class DeclarativeConfigTests
 
     [Theory]
     [InlineData("        request: { path: /x }\n        colour: red", "/config/nango.yaml:9:9: unknown key 'colour' in sync 'gh.labels'")]
-    [InlineData("        request: { path: /x, verb: GET }", "/config/nango.yaml:8:29: unknown key 'verb' in sync 'gh.labels': request")]
+    [InlineData("        request: { path: /x, verb: GET }", "/config/nango.yaml:8:30: unknown key 'verb' in sync 'gh.labels': request")]
     [InlineData("        request: { path: /x }\n        paginate: { type: link, cursor_param: x }", "/config/nango.yaml:9:33: unknown key 'cursor_param' in sync 'gh.labels': paginate (type link)")]
-    [InlineData("        request: { path: /x }\n        paginate: { type: pages }", "/config/nango.yaml:9:25: sync 'gh.labels': paginate.type must be link, cursor, offset, page or none.")]
-    [InlineData("        request: { path: '/x/${meta.repo}' }", "/config/nango.yaml:8:25: sync 'gh.labels': unknown substitution '${meta.repo}'")]
+    [InlineData("        request: { path: /x }\n        paginate: { type: pages }", "/config/nango.yaml:9:27: sync 'gh.labels': paginate.type must be link, cursor, offset, page or none.")]
+    [InlineData("        request: { path: '/x/${meta.repo}' }", "/config/nango.yaml:8:26: sync 'gh.labels': unknown substitution '${meta.repo}'")]
     [InlineData("        request: { path: /x }\n        records: $..items", "/config/nango.yaml:9:18: sync 'gh.labels': records '$..items' is not a supported path")]
     [InlineData("        records: $.items", "/config/nango.yaml:8:9: sync 'gh.labels': 'records' belongs to a declarative sync, which needs a 'request' block.")]
     public void Declarative_mistakes_stop_loading_with_their_line_and_column(string body, string error)

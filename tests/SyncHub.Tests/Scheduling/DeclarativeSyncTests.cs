@@ -260,7 +260,7 @@ public sealed class DeclarativeSyncTests
         await using var rig = await StartAsync(new() { ["SyncHub:Scheduling:RunBudget"] = "00:00:01.500" });
         var (engine, saas) = (rig.Engine, rig.Saas);
         saas.StripeCustomers = Enumerable.Range(0, 430).Select(i => FakeSaas.StripeCustomer(i)).ToList();
-        saas.StripeCustomers.Add(new JsonObject { ["id"] = "cus_deleted", ["object"] = "customer", ["deleted"] = true, ["created"] = 1 });
+        saas.StripeCustomers.Add(new JsonObject { ["id"] = "cus_deleted", ["object"] = "customer", ["deleted"] = true, ["created"] = 1L });
         saas.PageDelay = TimeSpan.FromMilliseconds(400);
         var connection = await engine.ImportAsync(integration: "stripe", metadata: []);
         var delivered = await RunAsync(engine, "stripe", connection, "customers");
