@@ -9,7 +9,10 @@ public enum SyncType
     Incremental,
 }
 
-/// <summary>A sync declared in nango.yaml: what it writes and how often it runs.</summary>
+/// <summary>
+/// A sync declared in nango.yaml: what it writes and how often it runs; <see cref="Declarative"/> when nango.yaml also
+/// describes how to fetch it (a <c>request</c> block) instead of an ISync class.
+/// </summary>
 public sealed record SyncDefinition(
     string Integration,
     string Name,
@@ -18,7 +21,8 @@ public sealed record SyncDefinition(
     Frequency Runs,
     bool AutoStart,
     bool TrackDeletes,
-    string? Description);
+    string? Description,
+    DeclarativeDefinition? Declarative = null);
 
 /// <summary>How a token endpoint wants the client authenticated: form fields (<c>body</c>) or HTTP Basic (<c>basic</c>).</summary>
 public enum OAuthAuthStyle

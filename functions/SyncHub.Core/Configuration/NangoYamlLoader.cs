@@ -30,7 +30,8 @@ public static partial class NangoYamlLoader
     private static readonly string[] IntegrationKeys = ["provider", "base_url", "display_name", "syncs", "actions", "oauth"];
     private static readonly string[] OAuthKeys = ["token_url", "client_id", "client_secret", "auth_style", "refresh_margin"];
     private static readonly string[] SyncKeys =
-        ["runs", "output", "sync_type", "auto_start", "track_deletes", "description", "endpoint", "scopes", "version", "input"];
+        ["runs", "output", "sync_type", "auto_start", "track_deletes", "description", "endpoint", "scopes", "version", "input",
+         "request", "paginate", "records", "id", "fields", "skip_when", "incremental"];
 
     /// <param name="settings">Reads a setting by its app-setting name (<c>SyncHub__Integrations__hubspot__ClientId</c>); null when unset.</param>
     public static IntegrationCatalog Load(string path, Func<string, string?>? settings = null)
@@ -76,6 +77,8 @@ public static partial class NangoYamlLoader
         var reader = new Reader(path, settings ?? (_ => null));
         reader.OnlyKeys(root, RootKeys, "the file");
         var integrationsNode = reader.Mapping(root, "integrations", required: true)!;
+        var modelsNode = reader.Mapping(root, "models", required: false);
+        var models = modelsNode?.Children.Keys.Select(reader.Scalar).ToHashSet(StringComparer.Ordinal);
         var integrations = new List<IntegrationDefinition>();
         foreach (var (keyNode, value) in integrationsNode.Children)
         {
@@ -85,7 +88,7 @@ public static partial class NangoYamlLoader
             {
                 throw reader.Error(keyNode, $"integration '{key}' is declared twice.");
             }
-            integrations.Add(ReadIntegration(reader, key, value));
+            integrations.Add(ReadIntegration(reader, key, value, models));
         }
         return new IntegrationCatalog(integrations, path);
     }
@@ -104,7 +107,7 @@ public static partial class NangoYamlLoader
         return null;
     }
 
-    private static IntegrationDefinition ReadIntegration(Reader reader, string key, YamlNode node)
+    private static IntegrationDefinition ReadIntegration(Reader reader, string key, YamlNode node, HashSet<string>? declaredModels)
     {
         var mapping = reader.AsMapping(node, $"integration '{key}'");
         reader.OnlyKeys(mapping, IntegrationKeys, $"integration '{key}'");
@@ -131,7 +134,7 @@ public static partial class NangoYamlLoader
                 {
                     throw reader.Error(nameNode, $"sync '{key}.{name}' is declared twice.");
                 }
-                syncs.Add(ReadSync(reader, key, name, nameNode, syncNode));
+                syncs.Add(ReadSync(reader, key, name, nameNode, syncNode, declaredModels));
             }
         }
         var oauthNode = reader.Mapping(mapping, "oauth", required: false);
@@ -211,7 +214,7 @@ public static partial class NangoYamlLoader
         return new OAuthClientDefinition(tokenUrl, clientId, clientSecret, style, margin);
     }
 
-    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode nameNode, YamlNode node)
+    private static SyncDefinition ReadSync(Reader reader, string integration, string name, YamlNode nameNode, YamlNode node, HashSet<string>? declaredModels)
     {
         var where = $"sync '{integration}.{name}'";
         var mapping = reader.AsMapping(node, where);
@@ -247,10 +250,12 @@ public static partial class NangoYamlLoader
             "incremental" => SyncType.Incremental,
             _ => throw reader.Error(mapping.Children[new YamlScalarNode("sync_type")], $"{where}: sync_type must be 'full' or 'incremental'."),
         };
+        var declarative = ReadDeclarative(reader, where, nameNode, mapping, output, models, type, declaredModels);
         return new SyncDefinition(integration, name, models, type, runs,
             reader.Boolean(mapping, "auto_start") ?? true,
             reader.Boolean(mapping, "track_deletes") ?? false,
-            reader.String(mapping, "description"));
+            reader.String(mapping, "description"),
+            declarative);
     }
 
     private sealed class Reader(string path, Func<string, string?> settings)
@@ -258,7 +263,12 @@ public static partial class NangoYamlLoader
         public string? Setting(string name) => settings(name);
 
         public ConfigurationException Error(YamlNode node, string problem) =>
-            new($"{path}:{node.Start.Line}:{node.Start.Column}: {problem}");
+            new($"{Where(node)}: {problem}");
+
+        public string Where(YamlNode node) => $"{path}:{node.Start.Line}:{node.Start.Column}";
+
+        public YamlNode? Node(YamlMappingNode parent, string key) =>
+            parent.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
 
         public string Scalar(YamlNode node) =>
             node is YamlScalarNode { Value: { } value } ? value : throw Error(node, "expected a plain value here.");

@@ -77,7 +77,7 @@ public sealed class SyncExecution(
         var context = new SyncContext(key.Integration, key.ConnectionId, key.Sync, key.Variant, proxy,
             connection.Metadata, hubOptions.Value.EnvironmentVariables,
             schedule.LastSyncDate > 0 ? new DateTimeOffset(schedule.LastSyncDate, TimeSpan.Zero) : null,
-            schedule.CheckpointObject, output, loggers.CreateLogger($"SyncHub.Syncs.{key.Integration}.{key.Sync}"));
+            schedule.CheckpointObject, output, loggers.CreateLogger($"SyncHub.Syncs.{key.Integration}.{key.Sync}"), lease.RunId);
 
         await syncs.Create(services, key.Integration, key.Sync).ExecuteAsync(context, ct);
 

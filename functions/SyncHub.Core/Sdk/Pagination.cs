@@ -146,12 +146,17 @@ internal static class ProviderRequests
         return end < 0 ? text : text[..end];
     }
 
-    public static async Task<Page> GetPageAsync(HttpClient client, string url, CancellationToken ct)
+    public static async Task<Page> GetPageAsync(HttpClient client, string url, CancellationToken ct, IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(url);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(url, UriKind.RelativeOrAbsolute));
-        if (client.DefaultRequestHeaders.Accept.Count == 0)
+        foreach (var (name, value) in headers ?? [])
+        {
+            request.Headers.Remove(name);
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (client.DefaultRequestHeaders.Accept.Count == 0 && request.Headers.Accept.Count == 0)
         {
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SyncHub.Core.Configuration;
 
@@ -6,22 +7,48 @@ namespace SyncHub.Core.Sdk;
 
 /// <summary>
 /// The sync implementations, found by <see cref="SyncAttribute"/> and matched one-to-one with nango.yaml's syncs:
-/// a configured sync without an implementation, or an implementation without configuration, stops start-up.
+/// a configured sync without an implementation, or an implementation without configuration, stops start-up. A
+/// configured sync with a <c>request</c> block is implemented by <see cref="DeclarativeSync"/> (and must have no class).
 /// </summary>
 public sealed class SyncCatalog
 {
     private readonly Dictionary<(string Integration, string Sync), Type> _types;
+    private readonly Dictionary<(string Integration, string Sync), SyncDefinition> _declarative = [];
 
-    public SyncCatalog(IntegrationCatalog configuration, IEnumerable<Type> implementations)
+    /// <param name="environmentVariables">
+    /// The configured environment variable names: a declarative sync using <c>${env.X}</c> of another stops start-up.
+    /// Null: not checked.
+    /// </param>
+    public SyncCatalog(IntegrationCatalog configuration, IEnumerable<Type> implementations, IEnumerable<string>? environmentVariables = null)
     {
         _types = [];
         var problems = new List<string>();
+        var configured = environmentVariables?.ToHashSet(StringComparer.Ordinal);
+        foreach (var integration in configuration.Integrations)
+        {
+            foreach (var sync in integration.Syncs.Where(s => s.Declarative is not null))
+            {
+                _declarative[(integration.Key, sync.Name)] = sync;
+                foreach (var template in sync.Declarative!.Templates)
+                {
+                    foreach (var name in template.EnvironmentVariables.Where(n => configured is not null && !configured.Contains(n)))
+                    {
+                        throw new ConfigurationException(
+                            $"{template.Where}: sync '{integration.Key}.{sync.Name}' uses ${{env.{name}}}, which is not configured (set SyncHub__EnvironmentVariables__{name}).");
+                    }
+                }
+            }
+        }
         foreach (var type in implementations)
         {
             var attribute = type.GetCustomAttribute<SyncAttribute>()!;
             if (!_types.TryAdd((attribute.Integration, attribute.Name), type))
             {
                 problems.Add($"two implementations of sync '{attribute.Integration}.{attribute.Name}': {_types[(attribute.Integration, attribute.Name)].FullName} and {type.FullName}");
+            }
+            else if (_declarative.ContainsKey((attribute.Integration, attribute.Name)))
+            {
+                problems.Add($"{type.FullName} implements sync '{attribute.Integration}.{attribute.Name}', which {configuration.SourcePath} declares with a request block (declarative): keep one of the two");
             }
             else if (configuration.Find(attribute.Integration)?.FindSync(attribute.Name) is null)
             {
@@ -30,9 +57,9 @@ public sealed class SyncCatalog
         }
         foreach (var integration in configuration.Integrations)
         {
-            foreach (var sync in integration.Syncs.Where(s => !_types.ContainsKey((integration.Key, s.Name))))
+            foreach (var sync in integration.Syncs.Where(s => s.Declarative is null && !_types.ContainsKey((integration.Key, s.Name))))
             {
-                problems.Add($"{configuration.SourcePath} declares sync '{integration.Key}.{sync.Name}', but no class has [Sync(\"{integration.Key}\", \"{sync.Name}\")]");
+                problems.Add($"{configuration.SourcePath} declares sync '{integration.Key}.{sync.Name}', but no class has [Sync(\"{integration.Key}\", \"{sync.Name}\")] and it has no request block");
             }
         }
         if (problems.Count > 0)
@@ -48,7 +75,9 @@ public sealed class SyncCatalog
     public ISync Create(IServiceProvider services, string integration, string sync) =>
         _types.TryGetValue((integration, sync), out var type)
             ? (ISync)ActivatorUtilities.CreateInstance(services, type)
-            : throw new InvalidOperationException($"No implementation of sync '{integration}.{sync}'.");
+            : _declarative.TryGetValue((integration, sync), out var definition)
+                ? new DeclarativeSync(definition)
+                : throw new InvalidOperationException($"No implementation of sync '{integration}.{sync}'.");
 }
 
 public static class SyncCatalogServices
@@ -58,7 +87,9 @@ public static class SyncCatalogServices
     {
         var configuration = services.Select(d => d.ImplementationInstance).OfType<IntegrationCatalog>().FirstOrDefault()
             ?? throw new InvalidOperationException("AddSyncHub must be called before AddSyncs.");
-        services.AddSingleton(new SyncCatalog(configuration, SyncCatalog.Discover(assemblies)));
+        var settings = services.Select(d => d.ImplementationInstance).OfType<IConfiguration>().FirstOrDefault();
+        var environmentVariables = settings?.GetSection($"{SyncHubOptions.Section}:{nameof(SyncHubOptions.EnvironmentVariables)}").GetChildren().Select(c => c.Key);
+        services.AddSingleton(new SyncCatalog(configuration, SyncCatalog.Discover(assemblies), environmentVariables ?? []));
         return services;
     }
 }

@@ -32,7 +32,8 @@ public sealed class SyncContext(
     DateTimeOffset? lastSyncDate,
     JsonObject? checkpoint,
     ISyncRunOutput output,
-    ILogger logger)
+    ILogger logger,
+    string? runId = null)
 {
     private static readonly JsonSerializerOptions RecordJson = new(JsonSerializerDefaults.Web);
     private JsonObject? _checkpoint = checkpoint;
@@ -40,6 +41,12 @@ public sealed class SyncContext(
     public string Integration { get; } = integration;
     public string ConnectionId { get; } = connectionId;
     public string SyncName { get; } = syncName;
+
+    /// <summary>
+    /// The run this invocation belongs to: the same across its continuations and a takeover after a crash, new for
+    /// each run. A checkpoint outlives its run; compare this to tell "resume my run" from "a new run" (null if unknown).
+    /// </summary>
+    public string? RunId { get; } = runId;
 
     /// <summary>The variant being run: <c>base</c>, or the name given when the variant was created.</summary>
     public string Variant { get; } = variant;

@@ -53,7 +53,7 @@ public sealed class SyncEngine : IAsyncDisposable
     public static async Task<SyncEngine> StartAsync(
         IDictionary<string, string?>? settings = null, string labelsRuns = "every hour", string issuesRuns = "every 30 minutes",
         TimeProvider? clock = null, string integration = "github", bool issuesAutoStart = true, Action<IServiceCollection>? configure = null,
-        string? integrationYaml = null)
+        string? integrationYaml = null, Func<Uri, string>? moreYaml = null)
     {
         var github = await FakeGithub.StartAsync();
         var configPath = Path.Combine(Path.GetTempPath(), $"nango-{Guid.NewGuid():N}.yaml");
@@ -81,6 +81,8 @@ public sealed class SyncEngine : IAsyncDisposable
                 {(key == integration ? string.Concat((integrationYaml ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "    " + l.TrimEnd('\r') + "\n")) : "")}
                 """);
         }
+        // Declarative syncs' tests add integrations (and models) of their own after these.
+        yaml.Append(moreYaml?.Invoke(github.BaseUrl) ?? "");
         await File.WriteAllTextAsync(configPath, yaml.ToString());
         var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["SyncHub:ConfigPath"] = configPath };
         var configuration = TestEnvironment.Configuration(overrides);
@@ -106,12 +108,13 @@ public sealed class SyncEngine : IAsyncDisposable
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>POST /connections through the real function (which creates the schedules and queues the first runs).</summary>
-    public async Task<string> ImportAsync(string repo = "o/r", string? connectionId = null, JsonObject? metadata = null)
+    /// <param name="integration">Another integration of the config (default: the engine's).</param>
+    public async Task<string> ImportAsync(string repo = "o/r", string? connectionId = null, JsonObject? metadata = null, string? integration = null)
     {
         connectionId ??= TestEnvironment.Unique("gh");
         var body = new JsonObject
         {
-            ["provider_config_key"] = Integration,
+            ["provider_config_key"] = integration ?? Integration,
             ["connection_id"] = connectionId,
             ["credentials"] = new JsonObject { ["type"] = "OAUTH2", ["access_token"] = "gho_test_token" },
             ["metadata"] = metadata ?? new JsonObject { ["repo"] = repo },
@@ -169,17 +172,17 @@ public sealed class SyncEngine : IAsyncDisposable
         return delivered;
     }
 
-    public Task<Schedule?> ScheduleAsync(string connectionId, string sync, string variant = "base") =>
-        Get<ScheduleStore>().GetAsync(new SyncKey(Integration, connectionId, sync, variant), CancellationToken.None);
+    public Task<Schedule?> ScheduleAsync(string connectionId, string sync, string variant = "base", string? integration = null) =>
+        Get<ScheduleStore>().GetAsync(new SyncKey(integration ?? Integration, connectionId, sync, variant), CancellationToken.None);
 
-    public async Task<List<StoredRecord>> RecordsAsync(string connectionId, string model, string variant = "base")
+    public async Task<List<StoredRecord>> RecordsAsync(string connectionId, string model, string variant = "base", string? integration = null)
     {
         var reader = Get<RecordReader>();
         var all = new List<StoredRecord>();
         Cursor? cursor = null;
         do
         {
-            var page = await reader.ReadAsync(new RecordPartition(Integration, connectionId, model, variant), new RecordQuery(cursor, null, null, null, 500), CancellationToken.None);
+            var page = await reader.ReadAsync(new RecordPartition(integration ?? Integration, connectionId, model, variant), new RecordQuery(cursor, null, null, null, 500), CancellationToken.None);
             all.AddRange(page.Records);
             cursor = page.Next;
         }
