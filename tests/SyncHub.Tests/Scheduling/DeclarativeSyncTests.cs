@@ -171,7 +171,7 @@ public sealed class DeclarativeSyncTests
             Assert.Equal(live, Records(b).Count);
             var sa = (await engine.ScheduleAsync(coded, "labels"))!.LastResult["GithubLabel"];
             var sb = (await engine.ScheduleAsync(declarative, "labels-declarative", integration: "github-declarative"))!.LastResult["GithubLabel"];
-            Assert.Equal(sa, sb);
+            Assert.Equal(Counts(sa), Counts(sb));
         }
         await CompareAsync(250);
         Assert.Equal("""{"id":"3","name":"label 3","color":"00ff00","description":null}""",
@@ -219,7 +219,7 @@ public sealed class DeclarativeSyncTests
         var since = new DateTimeOffset(lastSyncDate, TimeSpan.Zero).ToUnixTimeMilliseconds();
         Assert.Contains("updatedAfter=" + since, request);
         var schedule = await engine.ScheduleAsync(connection, "contacts", integration: "hubspot");
-        Assert.Equal(new ModelCounts(0, 1, 0), schedule!.LastResult["HubspotContact"]);
+        Assert.Equal((0, 1, 0), Counts(schedule!.LastResult["HubspotContact"]));
         Assert.Contains("changed@example.com", Records(await engine.RecordsAsync(connection, "HubspotContact", integration: "hubspot"))["1003"]);
     }
 
@@ -250,7 +250,7 @@ public sealed class DeclarativeSyncTests
         await TriggerAsync(engine, "jira", connection, "issues");
         var request = Uri.UnescapeDataString(Assert.Single(saas.Requests)).Replace('+', ' ');
         Assert.Contains("AND updated >= \"", request);
-        Assert.Equal(new ModelCounts(1, 0, 0), (await engine.ScheduleAsync(connection, "issues", integration: "jira"))!.LastResult["JiraIssue"]);
+        Assert.Equal((1, 0, 0), Counts((await engine.ScheduleAsync(connection, "issues", integration: "jira"))!.LastResult["JiraIssue"]));
         Assert.Equal(261, Records(await engine.RecordsAsync(connection, "JiraIssue", integration: "jira")).Count);
     }
 
@@ -283,7 +283,7 @@ public sealed class DeclarativeSyncTests
         saas.StripeCustomers.Add(FakeSaas.StripeCustomer(5000, createdOffset: DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds() - 1767225600 - 5000));
         await TriggerAsync(engine, "stripe", connection, "customers");
         Assert.Equal("/v1/customers?limit=100&created%5Bgte%5D=" + lastSyncDate.ToUnixTimeSeconds(), Assert.Single(saas.Requests));
-        Assert.Equal(new ModelCounts(1, 0, 0), (await engine.ScheduleAsync(connection, "customers", integration: "stripe"))!.LastResult["StripeCustomer"]);
+        Assert.Equal((1, 0, 0), Counts((await engine.ScheduleAsync(connection, "customers", integration: "stripe"))!.LastResult["StripeCustomer"]));
     }
 
     /// <summary>A run that "crashed" after its first page (schedule and checkpoint as it left them) is taken over from its checkpoint.</summary>
@@ -354,4 +354,7 @@ public sealed class DeclarativeSyncTests
         Assert.Equal("ERROR", schedule!.LastStatus);
         Assert.Contains(error, schedule.LastError);
     }
+
+    /// <summary>What a run did, without the cursors it wrote (those differ between two record sets).</summary>
+    private static (int Added, int Updated, int Deleted) Counts(ModelCounts counts) => (counts.Added, counts.Updated, counts.Deleted);
 }
