@@ -125,9 +125,14 @@ describe('the dashboard in a browser', { skip: missing ?? false }, () => {
         await page.getByLabel('Status').selectOption('ERROR');
         await page.locator('#summary', { hasText: '2 syncs of 1 connection' }).waitFor();
         await page.getByLabel('Status').selectOption('');
-        await page.locator('#syncs th button[data-sort="status"]').click();
+        // Sorting from the keyboard; the focus stays on the header through the next poll's re-draw.
+        await page.locator('#syncs th button[data-sort="status"]').focus();
+        await page.keyboard.press('Enter');
         assert.equal(await page.locator('#syncs th[aria-sort]').getAttribute('aria-sort'), 'ascending');
         assert.equal(await page.locator('#syncs tbody tr').first().getAttribute('data-status'), 'ERROR');
+        const stamp = await page.locator('#updated').textContent();
+        await page.waitForFunction((before) => document.getElementById('updated').textContent !== before, stamp, { timeout: 15_000 });
+        assert.equal(await page.evaluate(() => document.activeElement?.dataset.sort), 'status');
         await page.screenshot({ path: path.join(screenshots, 'overview.png'), fullPage: true });
         await page.setViewportSize({ width: 390, height: 844 });
         await page.screenshot({ path: path.join(screenshots, 'overview-phone.png'), fullPage: true });
