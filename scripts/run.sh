@@ -27,5 +27,6 @@ trap cleanup EXIT INT TERM
 dotnet build functions/SyncHub.LocalHost -c Release -v q -nologo >/dev/null
 secret="$(sed -n 's/.*"SyncHub__SecretKeys": *"\([^",]*\).*/\1/p' "$settings")"
 echo "SyncHub: http://127.0.0.1:7071   secret key: $secret"
+echo "Dashboard: http://127.0.0.1:7071/dashboard   (sign in with the secret key)"
 echo "Try: curl -H \"Authorization: Bearer $secret\" http://127.0.0.1:7071/environment-variables"
 dotnet functions/SyncHub.LocalHost/bin/Release/net10.0/SyncHub.LocalHost.dll --settings "$root/$settings" "$@"

@@ -33,7 +33,7 @@ show() {
   if [ "$2" != 0 ]; then echo "--- the last lines of $1 (exit status $2) ---"; tail -n 40 "$1"; echo "---"; fi
 }
 
-if [ ! -x node_modules/.bin/azurite ] || [ ! -d node_modules/@nangohq/node ]; then
+if [ ! -x node_modules/.bin/azurite ] || [ ! -d node_modules/@nangohq/node ] || [ ! -d node_modules/playwright-core ]; then
   run_step npm-ci "$logs/npm-ci.log" "$(phase_limit 600)" npm ci --no-audit --no-fund --loglevel=error || summarise
 fi
 # SYNCHUB_TEST_STORAGE (a storage connection string) points every test at another Azurite; otherwise the default

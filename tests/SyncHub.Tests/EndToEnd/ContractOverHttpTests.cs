@@ -43,7 +43,7 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
     private HttpClient Client => _host.Client;
 
     /// <summary>A request that the route would accept: path values, query, headers and body (null: the route takes none).</summary>
-    /// <param name="Public">The one route served without a key (the OpenAPI document): 200 without auth.</param>
+    /// <param name="Public">A route served without a key (the OpenAPI document, the dashboard page): 200 without auth.</param>
     private sealed record ValidRequest(string Path, string Query, JsonObject? Body, Dictionary<string, string>? Headers = null, bool Public = false);
 
     /// <summary>
@@ -59,6 +59,7 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
         return new()
         {
             ["GET openapi.json"] = new("openapi.json", "", null, Public: true),
+            ["GET dashboard"] = new("dashboard", "", null, Public: true),
             ["GET integrations"] = new("integrations", "", null),
             ["GET environment-variables"] = new("environment-variables", "", null),
             ["POST connections"] = new("connections", "", new JsonObject

@@ -67,6 +67,7 @@ public sealed class OpenApiConformanceTests
         var contract = OpenApiContract.Parse(served);
         var api = new Api(host, contract);
         await api.CallAsync("GET", "/openapi.json", "/openapi.json", client: anonymous);
+        await api.CallAsync("GET", "/dashboard", "/dashboard", client: anonymous);
 
         // Connections.
         var id = TestEnvironment.Unique("openapi") + "/team";
@@ -147,6 +148,7 @@ public sealed class OpenApiConformanceTests
         await api.CallAsync("DELETE", "/sync/{name}/variant/{variant}", "/sync/labels/variant/v2", variantBody, expect: 404);
         await api.CallAsync("POST", "/sync/{name}/variant/{variant}", "/sync/labels/variant/base", variantBody, expect: 400);
         await api.CallAsync("GET", "/openapi.json", "/openapi.json?format=yaml", expect: 400, client: anonymous);
+        await api.CallAsync("GET", "/dashboard", "/dashboard?key=x", expect: 400, client: anonymous);
 
         // Webhooks: nothing dead-lettered to re-send (no URL configured here), and an unknown delivery id.
         await api.CallAsync("POST", "/webhooks/redeliver", "/webhooks/redeliver", new JsonObject { ["provider_config_key"] = "github", ["connection_id"] = id });

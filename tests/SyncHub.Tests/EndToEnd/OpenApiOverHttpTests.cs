@@ -41,6 +41,32 @@ public sealed class OpenApiOverHttpTests(LocalHostFixture fixture)
         Assert.Equal("unrecognized_keys", error["errors"]![0]!["code"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("/dashboard")]
+    [InlineData("/dashboard/")]
+    public async Task The_dashboard_page_is_served_without_authorization_as_static_html(string path)
+    {
+        using var anonymous = fixture.Host.CreateClient(null);
+        using var response = await anonymous.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("<!doctype html>", body, StringComparison.Ordinal);
+        // Self-contained: no script, style or font from elsewhere, and the policy says so to the browser too.
+        Assert.DoesNotMatch(@"(src|href)=""(https?:)?//", body);
+        Assert.Contains("connect-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        // The key lives in sessionStorage only.
+        Assert.Contains("sessionStorage", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("document.cookie", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("localStorage", body, StringComparison.Ordinal);
+        OpenApiContract.Parse(await anonymous.GetStringAsync("/openapi.json")).AssertConforms("GET", "/dashboard", 200, response.Content.Headers.ContentType?.ToString(), body);
+
+        using var unknown = await anonymous.GetAsync(path + "?key=" + TestEnvironment.SecretKey);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("invalid_query_params", JsonNode.Parse(await unknown.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Every_other_route_requires_the_secret_key()
     {
@@ -67,6 +93,6 @@ public sealed class OpenApiOverHttpTests(LocalHostFixture fixture)
                 }
             }
         }
-        Assert.Equal(["OpenApiDocument: GET /openapi.json -> 200"], publicRoutes);
+        Assert.Equal(["Dashboard: GET /dashboard -> 200", "OpenApiDocument: GET /openapi.json -> 200"], publicRoutes.Order(StringComparer.Ordinal));
     }
 }

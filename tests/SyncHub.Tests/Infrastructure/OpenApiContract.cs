@@ -53,6 +53,13 @@ public sealed class OpenApiContract(JsonObject document)
     {
         var response = Response(method, path, status)
             ?? throw new Xunit.Sdk.XunitException($"{method} {path} answered {status}, a status the document does not declare: {body}");
+        if (response["content"]?["text/html"] is not null)
+        {
+            // A page (GET /dashboard): HTML, not JSON.
+            Assert.True(contentType is not null && contentType.StartsWith("text/html", StringComparison.Ordinal), $"{method} {path} {status}: Content-Type {contentType}");
+            Assert.StartsWith("<!doctype html>", body, StringComparison.OrdinalIgnoreCase);
+            return;
+        }
         var schema = response["content"]?["application/json"]?["schema"];
         if (schema is null)
         {

@@ -110,7 +110,9 @@ public sealed class FunctionRoutesTests(LocalHostFixture fixture)
         }
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
-        var code = body.Length > 0 && JsonNode.Parse(body) is JsonObject json ? json["error"]?["code"]?.GetValue<string>() : null;
+        // Errors are JSON; a 200 may be a page (GET /dashboard).
+        var json = response.Content.Headers.ContentType?.MediaType == "application/json" && body.Length > 0 ? JsonNode.Parse(body) as JsonObject : null;
+        var code = json?["error"]?["code"]?.GetValue<string>();
         return (response.StatusCode, code);
     }
 

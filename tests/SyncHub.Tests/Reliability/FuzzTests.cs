@@ -28,7 +28,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public void Every_http_trigger_is_fuzzed()
     {
         // The generator below knows a body/query shape for each of these; a new endpoint must be added to it.
-        Assert.Equal(19, Endpoints.Count);
+        Assert.Equal(20, Endpoints.Count);
         Assert.All(Endpoints, e => Assert.Contains(e.Route, FuzzRequests.KnownRoutes));
     }
 
@@ -192,7 +192,7 @@ public static class FuzzRequests
     [
         "records", "records/prune", "sync/trigger", "sync/start", "sync/pause", "sync/status", "sync/update-connection-frequency",
         "sync/{name}/variant/{variant}", "integrations", "environment-variables", "connections", "connections/{connectionId}",
-        "connections/metadata", "openapi.json", "webhooks/redeliver",
+        "connections/metadata", "openapi.json", "dashboard", "webhooks/redeliver",
     ];
 
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FUZZ"];
