@@ -41,7 +41,7 @@ public sealed class SyncExecution(
         var integration = catalog.Find(key.Integration) ?? throw new SyncConfigurationException($"Integration '{key.Integration}' is no longer configured.");
         var definition = integration.FindSync(key.Sync) ?? throw new SyncConfigurationException($"Sync '{key.Sync}' is no longer configured for '{key.Integration}'.");
         var trackDeletes = definition is { Type: SyncType.Full, TrackDeletes: true };
-        return new PreparedRun(integration, definition, new RunOutput(lease, definition.Models, trackDeletes, writer, _logger));
+        return new PreparedRun(integration, definition, new RunOutput(lease, definition.Models, trackDeletes, writer, seenStore, _logger));
     }
 
     /// <summary>Runs the sync to its end. False when the connection was deleted: there is nothing to run.</summary>
@@ -61,10 +61,8 @@ public sealed class SyncExecution(
         var output = run.Output;
         if (run.TrackDeletes && schedule.RunCounts.Count > 0 && !schedule.DeletesUnsafe)
         {
-            foreach (var (model, ids) in await seenStore.LoadAsync(lease.RunId, ct))
-            {
-                output.Seen[model] = ids;
-            }
+            // Earlier invocations stored what they saw: the sweep reads it range by range.
+            output.Seen.ContinuesEarlierInvocations();
         }
         using var proxy = proxies.Create(run.Integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials);
         var context = new SyncContext(key.Integration, key.ConnectionId, key.Sync, key.Variant, proxy,
@@ -111,32 +109,88 @@ public sealed class SyncExecution(
         foreach (var model in run.Definition.Models)
         {
             var session = await output.SessionAsync(model, ct);
-            var seen = output.Seen.GetValueOrDefault(model) ?? [];
-            var unseen = session.LiveIds().Where(id => !seen.Contains(id)).ToList();
-            if (unseen.Count > 0)
+            var deleted = 0;
+            foreach (var (first, from, to) in SweepRanges(output.Seen.Stored(model), session.TotalCount))
             {
-                var result = await session.DeleteAsync(unseen, ct);
-                output.Add(model, new ModelCounts(0, 0, result.Deleted));
+                deleted += await SweepAsync(session, output.Seen, model, first, from, to, ct);
+            }
+            if (deleted > 0)
+            {
+                output.Add(model, new ModelCounts(0, 0, deleted));
             }
         }
+    }
+
+    /// <summary>Index keys (after <c>i:</c>) a sweep step covers at most, so its memory stays bounded whatever the set's size.</summary>
+    internal const int SweepStep = 50_000;
+
+    private const string KeyAlphabet = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>
+    /// The key ranges of the sweep, in key order: the whole index in one pass when every seen id is in memory (it then
+    /// holds at most <see cref="RunSeenIds.SpillAt"/> per model); otherwise per first key character (the store's rows)
+    /// and, for sets over 64 × <see cref="SweepStep"/> records, per range of the second, so each step holds the seen keys
+    /// of about <see cref="SweepStep"/> records.
+    /// </summary>
+    internal static IEnumerable<(char? First, string From, string To)> SweepRanges(bool stored, long total)
+    {
+        if (!stored)
+        {
+            yield return (null, "", "~");
+            yield break;
+        }
+        var parts = (int)Math.Clamp((total / KeyAlphabet.Length + SweepStep - 1) / SweepStep, 1, KeyAlphabet.Length);
+        foreach (var first in KeyAlphabet)
+        {
+            for (var p = 0; p < parts; p++)
+            {
+                var lo = p * KeyAlphabet.Length / parts;
+                var hi = (p + 1) * KeyAlphabet.Length / parts;
+                yield return (first, $"{first}{KeyAlphabet[lo]}", hi == KeyAlphabet.Length ? $"{first}~" : $"{first}{KeyAlphabet[hi]}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// One step of the sweep: the index entries with keys in <c>[from, to)</c>, streamed in key order, against the seen
+    /// keys of that range; live entries not seen are soft-deleted, a thousand at a time. Returns how many were deleted.
+    /// </summary>
+    private static async Task<int> SweepAsync(RecordWriteSession session, RunSeenIds seen, string model, char? first, string from, string to, CancellationToken ct)
+    {
+        var keys = first is { } c ? await seen.InRangeAsync(model, c, from, to, ct) : seen.InMemory(model);
+        var unseen = new List<string>();
+        await foreach (var entry in session.ScanIndexRangeAsync(RecordRows.IndexPrefix + from, RecordRows.IndexPrefix + to, ct))
+        {
+            if (!entry.Deleted && !keys.Contains(RunSeenIds.Key(entry.Id)))
+            {
+                unseen.Add(entry.Id);
+            }
+        }
+        var deleted = 0;
+        foreach (var chunk in unseen.Chunk(1000))
+        {
+            deleted += (await session.DeleteAsync(chunk, ct)).Deleted;
+        }
+        return deleted;
     }
 
     /// <summary>The run continues in another invocation: the ids seen so far go with it.</summary>
     internal async Task SaveSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
     {
-        if (run?.Output is { Seen.Count: > 0 } output)
+        if (run?.Output is { } output && run.TrackDeletes)
         {
-            await seenStore.SaveAsync(lease.RunId, output.Seen, ct);
+            await output.Seen.SpillAllAsync(ct);
         }
     }
 
     /// <summary>
-    /// The run has ended: removes the ids seen kept for it. There are some only if an earlier invocation of the run
-    /// handed over to a continuation (the claim then found counts already recorded) and the sync tracks deletes.
+    /// The run has ended: removes the ids seen kept for it. There are some only if the sync tracks deletes and an earlier
+    /// invocation of the run handed over to a continuation (the claim then found counts already recorded) or this one
+    /// saw more than <see cref="RunSeenIds.SpillAt"/> ids of a model.
     /// </summary>
     internal async Task ForgetSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
     {
-        if (lease.Claimed.RunCounts.Count > 0 && (run?.TrackDeletes ?? true))
+        if ((lease.Claimed.RunCounts.Count > 0 || run?.Output.Seen.AnyStored == true) && (run?.TrackDeletes ?? true))
         {
             await seenStore.DeleteAsync(lease.RunId, ct);
         }
