@@ -224,6 +224,12 @@ public sealed class RecordWriteSession
                     _partition, stale.Message, attempt);
                 // What was committed before the conflict stays done; the rest is re-planned on a fresh view.
                 pending = pending.Where(p => !done.Contains(p)).ToList();
+                // Two writers that keep failing each other (on Azurite a read can even see another writer's transaction
+                // before it rolls back) stop doing it in step: a short random pause, longer with each attempt.
+                if (attempt > 1)
+                {
+                    await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
+                }
                 await ReloadAsync(ct);
             }
         }

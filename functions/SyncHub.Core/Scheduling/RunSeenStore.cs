@@ -77,7 +77,7 @@ public sealed class RunSeenStore(FixedTables tables)
 /// with a probability around N² / 2^133), at most <see cref="SpillAt"/> in memory per model; beyond that, and when the
 /// run continues in another invocation, they go to <see cref="RunSeenStore"/>.
 /// </summary>
-public sealed class RunSeenIds(RunSeenStore store, string runId)
+public sealed class RunSeenIds(RunSeenStore store, string runId, int spillAt = RunSeenIds.SpillAt)
 {
     public const int KeyChars = 22;
 
@@ -110,7 +110,7 @@ public sealed class RunSeenIds(RunSeenStore store, string runId)
         {
             keys.Add(Key(id));
         }
-        if (keys.Count >= SpillAt)
+        if (keys.Count >= spillAt)
         {
             await SpillAsync(model, keys, ct);
         }

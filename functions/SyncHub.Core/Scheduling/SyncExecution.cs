@@ -109,16 +109,37 @@ public sealed class SyncExecution(
         foreach (var model in run.Definition.Models)
         {
             var session = await output.SessionAsync(model, ct);
-            var deleted = 0;
-            foreach (var (first, from, to) in SweepRanges(output.Seen.Stored(model), session.TotalCount))
-            {
-                deleted += await SweepAsync(session, output.Seen, model, first, from, to, ct);
-            }
+            var deleted = await DeleteUnseenAsync(session, output.Seen, model, ct);
             if (deleted > 0)
             {
                 output.Add(model, new ModelCounts(0, 0, deleted));
             }
         }
+    }
+
+    /// <summary>
+    /// Soft-deletes the live records of <paramref name="session"/>'s set that <paramref name="seen"/> does not hold: a
+    /// sweep over the set's index in key order, range by range (<see cref="SweepRanges"/>), each range against the seen
+    /// keys of that range only. Memory: the seen keys of one range and the unseen ids of one range, whatever the set's size.
+    /// </summary>
+    internal static async Task<int> DeleteUnseenAsync(RecordWriteSession session, RunSeenIds seen, string model, CancellationToken ct)
+    {
+        var deleted = 0;
+        var unseen = new List<string>();
+        foreach (var (first, from, to) in SweepRanges(seen.Stored(model), session.TotalCount))
+        {
+            await SweepAsync(session, seen, model, first, from, to, unseen, ct);
+            if (unseen.Count >= DeleteBatch)
+            {
+                deleted += (await session.DeleteAsync(unseen, ct)).Deleted;
+                unseen.Clear();
+            }
+        }
+        if (unseen.Count > 0)
+        {
+            deleted += (await session.DeleteAsync(unseen, ct)).Deleted;
+        }
+        return deleted;
     }
 
     /// <summary>Index keys (after <c>i:</c>) a sweep step covers at most, so its memory stays bounded whatever the set's size.</summary>
@@ -153,12 +174,12 @@ public sealed class SyncExecution(
 
     /// <summary>
     /// One step of the sweep: the index entries with keys in <c>[from, to)</c>, streamed in key order, against the seen
-    /// keys of that range; live entries not seen are soft-deleted, a thousand at a time. Returns how many were deleted.
+    /// keys of that range; the ids of live entries not seen are added to <paramref name="unseen"/> (deleted by the caller
+    /// about <see cref="DeleteBatch"/> at a time).
     /// </summary>
-    private static async Task<int> SweepAsync(RecordWriteSession session, RunSeenIds seen, string model, char? first, string from, string to, CancellationToken ct)
+    private static async Task SweepAsync(RecordWriteSession session, RunSeenIds seen, string model, char? first, string from, string to, List<string> unseen, CancellationToken ct)
     {
         var keys = first is { } c ? await seen.InRangeAsync(model, c, from, to, ct) : seen.InMemory(model);
-        var unseen = new List<string>();
         await foreach (var entry in session.ScanIndexRangeAsync(RecordRows.IndexPrefix + from, RecordRows.IndexPrefix + to, ct))
         {
             if (!entry.Deleted && !keys.Contains(RunSeenIds.Key(entry.Id)))
@@ -166,13 +187,9 @@ public sealed class SyncExecution(
                 unseen.Add(entry.Id);
             }
         }
-        var deleted = 0;
-        foreach (var chunk in unseen.Chunk(1000))
-        {
-            deleted += (await session.DeleteAsync(chunk, ct)).Deleted;
-        }
-        return deleted;
     }
+
+    private const int DeleteBatch = 1000;
 
     /// <summary>The run continues in another invocation: the ids seen so far go with it.</summary>
     internal async Task SaveSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)

@@ -1,0 +1,162 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using SyncHub.Core.Model;
+using SyncHub.Core.Records;
+using SyncHub.Core.Scheduling;
+using SyncHub.Functions;
+using SyncHub.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace SyncHub.Tests.Records;
+
+/// <summary>
+/// What a write costs in storage requests and entities, counted exactly: a run's traffic follows the records it writes,
+/// not the records stored (no whole-index load), and delete detection sweeps the index range by range with the seen ids
+/// of one range in memory.
+/// </summary>
+public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly StorageRequestLog _log = new();
+    private ServiceProvider? _services;
+
+    private ServiceProvider Services => _services ??= Build();
+
+    private ServiceProvider Build()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddFunctionApp(TestEnvironment.Configuration());
+        services.AddSingleton(_log.Clients());
+        return services.BuildServiceProvider();
+    }
+
+    public void Dispose() => _services?.Dispose();
+
+    private RecordWriter Writer => Services.GetRequiredService<RecordWriter>();
+
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private async Task<RecordPartition> StoredAsync(int count)
+    {
+        var partition = RecordsFixture.Issues(TestEnvironment.Unique("cost"));
+        var session = await Writer.OpenAsync(partition, None);
+        for (var from = 0; from < count; from += 1000)
+        {
+            await session.SaveAsync(RecordsFixture.Issues(Math.Min(1000, count - from), from), None);
+        }
+        return partition;
+    }
+
+    /// <summary>A run on a set of <paramref name="stored"/>: open, save 10 unchanged, then 10 changed; its requests.</summary>
+    private async Task<(IReadOnlyList<StorageRequest> Unchanged, IReadOnlyList<StorageRequest> Changed)> IncrementalRunAsync(int stored)
+    {
+        var partition = await StoredAsync(stored);
+        _log.Clear();
+        _log.Enabled = true;
+        var session = await Writer.OpenAsync(partition, None);
+        var unchanged = await session.SaveAsync(RecordsFixture.Issues(10, stored / 2), None);
+        var first = _log.Requests;
+        var changed = await session.SaveAsync(RecordsFixture.Issues(10, stored / 3, "changed"), None);
+        var all = _log.Requests;
+        _log.Enabled = false;
+        Assert.Equal(10, unchanged.Unchanged);
+        Assert.Equal(10, changed.Updated);
+        return (first, all.Skip(first.Count).ToList());
+    }
+
+    private void Print(string title, IReadOnlyList<StorageRequest> requests)
+    {
+        output.WriteLine($"{title}: {requests.Count} requests");
+        foreach (var group in requests.GroupBy(r => $"{r.Method}{(r.Conditional ? " if-match" : "")} {r.Table}"))
+        {
+            output.WriteLine($"  {group.Count(),5} × {group.Key}");
+        }
+    }
+
+    [Fact]
+    public async Task An_incremental_run_costs_the_same_requests_on_200_and_on_2000_stored_records()
+    {
+        var small = await IncrementalRunAsync(200);
+        var large = await IncrementalRunAsync(2000);
+        Print("200 stored: open + 10 unchanged", small.Unchanged);
+        Print("2000 stored: open + 10 unchanged", large.Unchanged);
+        Print("200 stored: 10 changed", small.Changed);
+        Print("2000 stored: 10 changed", large.Changed);
+
+        // Was: one scan of every index row at open (a request per 1,000 of them, in 16 key ranges).
+        Assert.Equal(small.Unchanged.Count, large.Unchanged.Count);
+        Assert.Equal(small.Changed.Count, large.Changed.Count);
+        // No range query on the record table: the 10 ids are point reads.
+        Assert.DoesNotContain(large.Unchanged, r => r.Table == "records" && r.Method == "GET" && r.Path.EndsWith("()", StringComparison.Ordinal));
+        Assert.Equal(10, large.Unchanged.Count(r => r.Table == "records" && r.Path.Contains("RowKey='i:", StringComparison.Ordinal)));
+        // 10 changed records: 10 index point reads and one transaction.
+        Assert.Equal(10, large.Changed.Count(r => r.Table == "records" && r.Path.Contains("RowKey='i:", StringComparison.Ordinal)));
+        Assert.Equal(1, large.Changed.Count(r => r.Table == "$batch"));
+    }
+
+    [Fact]
+    public async Task An_initial_sync_into_an_empty_set_reads_no_index()
+    {
+        var partition = RecordsFixture.Issues(TestEnvironment.Unique("cost"));
+        _log.Enabled = true;
+        var session = await Writer.OpenAsync(partition, None);
+        var before = _log.Count;
+        var result = await session.SaveAsync(RecordsFixture.Issues(300), None);
+        var requests = _log.Since(before);
+        _log.Enabled = false;
+        Print("300 new records into an empty set", requests);
+        Assert.Equal(300, result.Added);
+        // Only transactions: 300 × 2 operations + meta, 99 operations each.
+        Assert.All(requests, r => Assert.Equal("$batch", r.Table));
+        Assert.Equal(7, requests.Count);
+    }
+
+    [Fact]
+    public async Task Delete_detection_sweeps_the_index_by_range_against_seen_ids_kept_in_storage()
+    {
+        var partition = await StoredAsync(300);
+        var session = await Writer.OpenAsync(partition, None);
+        var store = Services.GetRequiredService<RunSeenStore>();
+        var runId = Guid.NewGuid().ToString("N");
+        // Memory holds at most 50 seen keys: the rest go to the run's seen rows, batch by batch.
+        var seen = new RunSeenIds(store, runId, spillAt: 50);
+        for (var from = 0; from < 200; from += 40)
+        {
+            await seen.AddAsync("GithubIssue", RecordsFixture.Issues(40, from).Select(r => r["id"]!.GetValue<string>()), None);
+            Assert.True(seen.InMemory("GithubIssue").Count < 50);
+        }
+        Assert.True(seen.AnyStored);
+
+        _log.Clear();
+        _log.Enabled = true;
+        var deleted = await SyncExecution.DeleteUnseenAsync(session, seen, "GithubIssue", None);
+        var requests = _log.Requests;
+        _log.Enabled = false;
+        Print("sweep of 300 stored, 200 seen", requests);
+
+        Assert.Equal(100, deleted);
+        Assert.Equal(200, session.LiveCount);
+        using var fx = new RecordsFixture();
+        var stored = await fx.ReadAllAsync(partition);
+        Assert.Equal(100, stored.Count(r => r.Action == "DELETED"));
+        Assert.All(stored.Where(r => r.Action == "DELETED"), r => Assert.True(string.CompareOrdinal(r.Id, "issue-000200") >= 0));
+        // One index range and one seen range per first key character: never the whole index or every seen id at once.
+        Assert.Equal(64, requests.Count(r => r.Table == "runseen" && r.Method == "GET"));
+        Assert.Equal(64, requests.Count(r => r.Table == "records" && r.Method == "GET" && r.Path.EndsWith("()", StringComparison.Ordinal)));
+        await store.DeleteAsync(runId, None);
+    }
+
+    [Fact]
+    public void Sweep_ranges_cover_the_key_space_in_order_and_split_further_for_large_sets()
+    {
+        Assert.Equal([(null, "", "~")], SyncExecution.SweepRanges(stored: false, total: 10_000_000));
+        foreach (var total in new long[] { 0, 1_000_000, 64L * SyncExecution.SweepStep * 5 })
+        {
+            var ranges = SyncExecution.SweepRanges(stored: true, total).ToList();
+            var parts = Math.Max(1, (int)Math.Ceiling(total / 64.0 / SyncExecution.SweepStep));
+            Assert.Equal(64 * parts, ranges.Count);
+            Assert.True(ranges.Zip(ranges.Skip(1)).All(p => p.First.To == p.Second.From || p.First.To[0] < p.Second.From[0]));
+            Assert.All(ranges, r => Assert.Equal(r.First, r.From[0]));
+        }
+    }
+}
