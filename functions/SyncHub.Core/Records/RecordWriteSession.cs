@@ -8,8 +8,8 @@ namespace SyncHub.Core.Records;
 
 /// <summary>
 /// A writer's view of one partition, kept for a whole sync run: the <c>meta</c> row's counters and ETag. Each batch reads
-/// the index entries of its own ids only (none for an empty set; a streamed scan for a set at most twice the batch;
-/// point reads otherwise), so a run's storage traffic and memory follow what it writes, not what is stored. What it read
+/// the index entries of its own ids only (none for an empty set, nor for ids that a session which opened on an empty
+/// set certainly did not insert itself; a streamed scan for a set at most twice the batch; point reads otherwise), so a run's storage traffic and memory follow what it writes, not what is stored. What it read
 /// is valid while <c>meta</c> still has the ETag this session last wrote or read; every transaction asserts that, so a
 /// concurrent writer makes the transaction fail atomically, and the session reloads and re-plans what was not yet written.
 /// <para>
@@ -39,6 +39,13 @@ public sealed class RecordWriteSession
     private TableClient _table = null!;
     private RecordWriteCommitter _committer = null!;
     private RecordMeta _meta;
+
+    /// <summary>
+    /// Set while this session knows every stored id is one it inserted itself: it opened (or reloaded) on an empty set,
+    /// and every commit since was fenced on the meta ETag it read or wrote last, so no one else wrote in between. A
+    /// reload drops it. Ids it certainly did not insert need no lookup.
+    /// </summary>
+    private InsertedIds? _inserted;
 
     internal RecordWriteSession(RecordPartition partition, RecordSetStore sets, StorageClients storage, TimeProvider clock, ILogger logger)
     {
@@ -82,11 +89,13 @@ public sealed class RecordWriteSession
         var meta = await RecordRows.MetaRows(_table).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct);
         _committer = new RecordWriteCommitter(_table, meta?.ETag);
         _meta = meta?.Value ?? RecordMeta.Empty(_set.Floor);
+        _inserted = _meta.Total == 0 ? new InsertedIds() : null;
     }
 
     /// <summary>
     /// The stored index entries of <paramref name="ids"/> (a batch's), nothing else: what the planner needs. An empty
-    /// set (meta total 0) needs no read at all; a set at most <see cref="ScanRatio"/> times the batch is read with one
+    /// set (meta total 0) needs no read at all, nor does an id this session certainly did not insert while it knows it
+    /// inserted everything stored (<see cref="_inserted"/>); a set at most <see cref="ScanRatio"/> times the batch is read with one
     /// streamed index scan (few requests, at most that many entities per batch id); any larger set with point reads of
     /// the batch's ids, <see cref="ParallelReads"/> at a time. Either way the cost follows the batch, not the set, and
     /// only the batch's entries are kept. The entries are valid while meta keeps this session's ETag: every commit
@@ -98,6 +107,16 @@ public sealed class RecordWriteSession
         if (_meta.Total == 0 || items.Count == 0)
         {
             return found;
+        }
+        if (_inserted is not null)
+        {
+            // Everything stored was inserted by this session: an id it did not insert is new (a filter's false
+            // "maybe" costs one lookup, never a wrong answer).
+            items = items.Where(i => _inserted.MightContain(i.Id)).ToList();
+            if (items.Count == 0)
+            {
+                return found;
+            }
         }
         if (_meta.Total <= (long)ScanRatio * items.Count)
         {
@@ -243,6 +262,10 @@ public sealed class RecordWriteSession
         _meta = transaction.Meta;
         foreach (var change in transaction.Changes)
         {
+            if (change.Kind == ChangeKind.Insert)
+            {
+                _inserted?.Add(change.Item.Id);
+            }
             if (change.Kind == ChangeKind.Restore)
             {
                 result.Unchanged++;

@@ -112,6 +112,57 @@ public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task An_initial_sync_past_its_first_batch_still_reads_no_index()
+    {
+        var partition = RecordsFixture.Issues(TestEnvironment.Unique("cost"));
+        _log.Enabled = true;
+        var session = await Writer.OpenAsync(partition, None);
+        var before = _log.Count;
+        var added = 0;
+        for (var from = 0; from < 3000; from += 1000)
+        {
+            added += (await session.SaveAsync(RecordsFixture.Issues(1000, from), None)).Added;
+        }
+        var requests = _log.Since(before);
+        _log.Enabled = false;
+        Print("3,000 new records into an empty set, batches of 1,000", requests);
+        Assert.Equal(3000, added);
+        Assert.Equal(3000, session.TotalCount);
+        // The session inserted everything stored, so ids it did not insert need no lookup: transactions only
+        // (1,000 × 2 operations + meta per batch, 99 operations each: 21 per batch). Was 2,000 index point reads.
+        Assert.All(requests, r => Assert.Equal("$batch", r.Table));
+        Assert.Equal(63, requests.Count);
+
+        // Ids it did insert are still looked up: saved again, they are unchanged or updated, never added twice.
+        var again = await session.SaveAsync([.. RecordsFixture.Issues(5, 100), .. RecordsFixture.Issues(5, 2000, "changed"), .. RecordsFixture.Issues(5, 3000)], None);
+        Assert.Equal((5, 5, 5), (again.Unchanged, again.Updated, again.Added));
+        Assert.Equal(3005, session.TotalCount);
+    }
+
+    [Fact]
+    public async Task A_session_that_filled_an_empty_set_looks_ids_up_again_once_another_writer_wrote()
+    {
+        var partition = RecordsFixture.Issues(TestEnvironment.Unique("cost"));
+        var first = await Writer.OpenAsync(partition, None);
+        Assert.Equal(100, (await first.SaveAsync(RecordsFixture.Issues(100), None)).Added);
+        // Another writer adds an id the first session never inserted, and changes one it did.
+        var second = await Writer.OpenAsync(partition, None);
+        var other = await second.SaveAsync([.. RecordsFixture.Issues(1, 500), .. RecordsFixture.Issues(1, 0, "other")], None);
+        Assert.Equal((1, 1), (other.Added, other.Updated));
+
+        // The first session's fence fails, it reloads and no longer trusts what it inserted: the other writer's id is
+        // found (updated, not added twice), the counts stay exact.
+        var result = await first.SaveAsync([.. RecordsFixture.Issues(1, 500, "mine"), .. RecordsFixture.Issues(1, 0, "mine"), .. RecordsFixture.Issues(1, 600)], None);
+        Assert.Equal((2, 1), (result.Updated, result.Added));
+        Assert.Equal(102, first.TotalCount);
+        Assert.Equal(102, first.LiveCount);
+        using var fx = new RecordsFixture();
+        var stored = await fx.ReadAllAsync(partition);
+        Assert.Equal(102, stored.Count);
+        Assert.Equal(102, stored.Select(r => r.Id).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Delete_detection_sweeps_the_index_by_range_against_seen_ids_kept_in_storage()
     {
         var partition = await StoredAsync(300);
