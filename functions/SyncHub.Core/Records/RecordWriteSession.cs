@@ -47,6 +47,29 @@ public sealed class RecordWriteSession
     /// </summary>
     private InsertedIds? _inserted;
 
+    /// <summary>
+    /// Loaded when a save reads a large share of the set (a full sync saving every record again): every stored id's key
+    /// (64 bits of its index hash) and what its payload hash is (64 bits; 0 for a deleted or pruned record). Kept with
+    /// the same rule as <see cref="_inserted"/>: valid while every commit is fenced on this session's meta ETag, updated
+    /// by each of its commits, dropped by a reload. With it, a save looks up only the ids whose payload changed.
+    /// </summary>
+    private Dictionary<ulong, ulong>? _digest;
+
+    /// <summary>Ids this session's saves have looked up or judged since the set was (re)loaded.</summary>
+    private long _judged;
+
+    /// <summary>
+    /// A save loads the digest once the ids it judged (with this batch) are at least <see cref="DigestMinIds"/> and a
+    /// <c>1/DigestShare</c> of the set: it costs one request per 1,000 stored records (at least 16) instead of one per
+    /// id, so incremental runs keep their point reads and a full sync reads the index once.
+    /// </summary>
+    internal const int DigestShare = 16;
+
+    internal const int DigestMinIds = 1000;
+
+    /// <summary>Sets above this size are never digested (its memory: about 30 bytes per stored record).</summary>
+    internal const long DigestLimit = 1_000_000;
+
     internal RecordWriteSession(RecordPartition partition, RecordSetStore sets, StorageClients storage, TimeProvider clock, ILogger logger)
     {
         _partition = partition;
@@ -90,7 +113,86 @@ public sealed class RecordWriteSession
         _committer = new RecordWriteCommitter(_table, meta?.ETag);
         _meta = meta?.Value ?? RecordMeta.Empty(_set.Floor);
         _inserted = _meta.Total == 0 ? new InsertedIds() : null;
+        _digest = null;
+        _judged = 0;
     }
+
+    /// <summary>
+    /// The ids of a save that need a lookup, the rest judged from the digest: unchanged (same payload hash, neither
+    /// deleted nor pruned) or new (not in it). Loads the digest first when this session is saving a large share of a set.
+    /// </summary>
+    private async Task<(IReadOnlyList<BatchItem> ToPlan, IReadOnlyList<BatchItem> ToLookUp, int Unchanged)> JudgeAsync(
+        WriteMode mode, IReadOnlyList<BatchItem> items, CancellationToken ct)
+    {
+        if (mode != WriteMode.Save || _inserted is not null || _meta.Total == 0)
+        {
+            return (items, items, 0);
+        }
+        _judged += items.Count;
+        if (_digest is null && _meta.Total <= DigestLimit && _meta.Total > (long)ScanRatio * items.Count && _judged >= DigestMinIds && _judged * DigestShare >= _meta.Total)
+        {
+            _digest = await LoadDigestAsync(ct);
+        }
+        if (_digest is null)
+        {
+            return (items, items, 0);
+        }
+        var toPlan = new List<BatchItem>();
+        var toLookUp = new List<BatchItem>();
+        var unchanged = 0;
+        foreach (var item in items)
+        {
+            if (!_digest.TryGetValue(IdKey(item.Id), out var stored))
+            {
+                // Not in the digest: a new id, planned as an insert without a lookup.
+                toPlan.Add(item);
+            }
+            else if (stored != 0 && stored == PayloadKey(item.Payload!.Hash))
+            {
+                unchanged++;
+            }
+            else
+            {
+                toPlan.Add(item);
+                toLookUp.Add(item);
+            }
+        }
+        return (toPlan, toLookUp, unchanged);
+    }
+
+    private async Task<Dictionary<ulong, ulong>> LoadDigestAsync(CancellationToken ct)
+    {
+        var digest = new Dictionary<ulong, ulong>((int)_meta.Total);
+        await Parallel.ForEachAsync(IndexRanges, new ParallelOptions { MaxDegreeOfParallelism = ParallelIndexScans, CancellationToken = ct }, async (range, token) =>
+        {
+            await foreach (var entry in ScanIndexRangeAsync(range.From, range.To, token))
+            {
+                var (key, value) = (IdKey(entry.Id), DigestValue(entry));
+                lock (digest)
+                {
+                    digest[key] = value;
+                }
+            }
+        });
+        _logger.LogDebug("Record partition {Partition}: digest of {Count} index entries loaded", _partition, digest.Count);
+        return digest;
+    }
+
+    private static ulong IdKey(string id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(hash);
+    }
+
+    private static ulong PayloadKey(string payloadHash)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(payloadHash), hash);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(hash) | 1;
+    }
+
+    private static ulong DigestValue(IndexEntry entry) => entry.Deleted || entry.Pruned ? 0 : PayloadKey(entry.Hash);
 
     /// <summary>
     /// The stored index entries of <paramref name="ids"/> (a batch's), nothing else: what the planner needs. An empty
@@ -213,9 +315,11 @@ public sealed class RecordWriteSession
             var done = new HashSet<BatchItem>();
             try
             {
-                var stored = await LookupAsync(pending, ct);
-                var payloads = await ReadPayloadsAsync(RecordWritePlanner.PayloadsToRead(mode, pending, stored), ct);
-                var plan = RecordWritePlanner.Plan(mode, pending, stored, payloads, _meta, _clock);
+                var (toPlan, toLookUp, judgedUnchanged) = await JudgeAsync(mode, pending, ct);
+                var stored = await LookupAsync(toLookUp, ct);
+                var payloads = await ReadPayloadsAsync(RecordWritePlanner.PayloadsToRead(mode, toPlan, stored), ct);
+                var plan = RecordWritePlanner.Plan(mode, toPlan, stored, payloads, _meta, _clock);
+                plan.Unchanged += judgedUnchanged;
                 if (plan.Transactions.Count > 0)
                 {
                     await _committer.CommitAsync(plan, transaction =>
@@ -265,6 +369,10 @@ public sealed class RecordWriteSession
             if (change.Kind == ChangeKind.Insert)
             {
                 _inserted?.Add(change.Item.Id);
+            }
+            if (_digest is not null)
+            {
+                _digest[IdKey(change.Item.Id)] = DigestValue(change.Entry);
             }
             if (change.Kind == ChangeKind.Restore)
             {

@@ -140,6 +140,36 @@ public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_full_sync_saving_every_record_again_reads_the_index_once_and_point_reads_only_changed_ids()
+    {
+        var partition = await StoredAsync(3000);
+        _log.Clear();
+        _log.Enabled = true;
+        var session = await Writer.OpenAsync(partition, None);
+        var (unchanged, updated, added) = (0, 0, 0);
+        for (var from = 0; from < 3000; from += 1000)
+        {
+            // 5 changed records per batch, and 5 new ones.
+            var batch = RecordsFixture.Issues(995, from).Concat(RecordsFixture.Issues(5, from + 995, "changed")).Concat(RecordsFixture.Issues(5, 10_000 + from)).ToList();
+            var result = await session.SaveAsync(batch, None);
+            (unchanged, updated, added) = (unchanged + result.Unchanged, updated + result.Updated, added + result.Added);
+        }
+        var requests = _log.Requests;
+        _log.Enabled = false;
+        Print("full re-save of 3,000 stored (15 changed, 15 new), batches of 1,000", requests);
+        Assert.Equal((2985, 15, 15), (unchanged, updated, added));
+        Assert.Equal(3015, session.TotalCount);
+        // The first batch is a third of the set: the session reads the index once (16 key ranges) into its digest, then
+        // point-reads only the ids whose payload changed; new ids need none (was: 3,000 index point reads).
+        Assert.Equal(15, requests.Count(r => r.Table == "records" && r.Path.Contains("RowKey='i:", StringComparison.Ordinal)));
+        Assert.Equal(16, requests.Count(r => r.Table == "records" && r.Method == "GET" && r.Path.EndsWith("()", StringComparison.Ordinal)));
+        using var fx = new RecordsFixture();
+        var stored = await fx.ReadAllAsync(partition);
+        Assert.Equal(3015, stored.Count);
+        Assert.Equal(15, stored.Count(r => r.Action == "UPDATED"));
+    }
+
+    [Fact]
     public async Task A_session_that_filled_an_empty_set_looks_ids_up_again_once_another_writer_wrote()
     {
         var partition = RecordsFixture.Issues(TestEnvironment.Unique("cost"));
