@@ -170,6 +170,26 @@ public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_full_sync_whose_records_another_writer_changed_meanwhile_saves_them_again()
+    {
+        var partition = await StoredAsync(2500);
+        var session = await Writer.OpenAsync(partition, None);
+        Assert.Equal(1000, (await session.SaveAsync(RecordsFixture.Issues(1000), None)).Unchanged);
+        // The session now holds a digest of the set. Another writer changes records it has not saved yet, and one it did.
+        var other = await Writer.OpenAsync(partition, None);
+        Assert.Equal(11, (await other.SaveAsync([.. RecordsFixture.Issues(10, 1500, "other"), .. RecordsFixture.Issues(1, 0, "other"), .. RecordsFixture.Issues(1, 9000)], None)).Updated);
+
+        // Saving the original payloads: the fence fails, the session reloads, and finds them changed.
+        var result = await session.SaveAsync([.. RecordsFixture.Issues(1000, 1000), .. RecordsFixture.Issues(1, 0), .. RecordsFixture.Issues(1, 9000)], None);
+        Assert.Equal((991, 11, 0), (result.Unchanged, result.Updated, result.Added));
+        Assert.Equal(2501, session.TotalCount);
+        using var fx = new RecordsFixture();
+        var stored = await fx.ReadAllAsync(partition);
+        Assert.Equal(2501, stored.Count);
+        Assert.DoesNotContain(stored, r => System.Text.Encoding.UTF8.GetString(r.Payload).Contains("other", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_session_that_filled_an_empty_set_looks_ids_up_again_once_another_writer_wrote()
     {
         var partition = RecordsFixture.Issues(TestEnvironment.Unique("cost"));
