@@ -131,6 +131,21 @@ try
         }
     }
 
+    if (options.Runs("incremental"))
+    {
+        Console.WriteLine($"incremental: runs of 10 fetched records (0 and 10 changed) on sets of {n / 10:N0} and {n:N0}, storage traffic counted");
+        var traffic = new StorageTraffic();
+        await using var counted = new ServiceCollection()
+            .AddLogging(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning))
+            .AddSyncHub(configuration)
+            .AddSingleton(traffic.Clients(storage))
+            .BuildServiceProvider();
+        var incrementalConnection = "bench-" + Guid.NewGuid().ToString("N")[..12];
+        await counted.GetRequiredService<ConnectionStore>().UpsertAsync("github", incrementalConnection, "github",
+            new ConnectionCredentials("API_KEY", new JsonObject { ["type"] = "API_KEY", ["apiKey"] = "bench" }), null, null, ct);
+        await IncrementalCase.RunAsync(traffic, counted.GetRequiredService<RecordWriter>(), incrementalConnection, n, results, ct);
+    }
+
     if (options.Runs("scheduler"))
     {
         Console.WriteLine($"scheduler: one tick over {options.Schedules:N0} schedules with 0, 100 and 1,000 due");

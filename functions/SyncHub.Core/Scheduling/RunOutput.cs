@@ -18,6 +18,7 @@ internal sealed class RunOutput(
     IReadOnlyList<string> models,
     bool trackSeen,
     RecordWriter writer,
+    RunSeenStore seenStore,
     ILogger logger) : ISyncRunOutput
 {
     /// <summary>The schedules table stores the checkpoint in one string property (64 KiB of UTF-16).</summary>
@@ -29,7 +30,8 @@ internal sealed class RunOutput(
     private readonly Schedule _schedule = lease.Claimed;
 
     public Dictionary<string, ModelCounts> Counts { get; } = new(lease.Claimed.RunCounts);
-    public Dictionary<string, HashSet<string>> Seen { get; } = [];
+    /// <summary>The ids seen (with <c>track_deletes</c>): bounded in memory, the rest in <see cref="RunSeenStore"/>.</summary>
+    public RunSeenIds Seen { get; } = new(seenStore, lease.Claimed.RunId ?? "");
 
     public Task<BatchResult> SaveAsync(string model, IReadOnlyList<JsonObject> records, CancellationToken ct) =>
         WriteAsync(model, records, (s, r, t) => s.SaveAsync(r, t), ct);
@@ -99,17 +101,15 @@ internal sealed class RunOutput(
             Add(model, new ModelCounts(result.Added, result.Updated, result.Deleted, result.FirstCursor, result.LastCursor));
             if (trackSeen)
             {
-                if (!Seen.TryGetValue(model, out var seen))
-                {
-                    Seen[model] = seen = new HashSet<string>(StringComparer.Ordinal);
-                }
+                var ids = new List<string>(records.Count);
                 foreach (var record in records)
                 {
                     if (record is not null && RecordPayload.TryGetId(record, out var id, out _))
                     {
-                        seen.Add(id);
+                        ids.Add(id);
                     }
                 }
+                await Seen.AddAsync(model, ids, CancellationToken.None);
             }
             if (result.Rejected.Count > 0)
             {

@@ -42,7 +42,7 @@ public sealed class SyncExecution(
         var integration = catalog.Find(key.Integration) ?? throw new SyncConfigurationException($"Integration '{key.Integration}' is no longer configured.");
         var definition = integration.FindSync(key.Sync) ?? throw new SyncConfigurationException($"Sync '{key.Sync}' is no longer configured for '{key.Integration}'.");
         var trackDeletes = definition is { Type: SyncType.Full, TrackDeletes: true };
-        return new PreparedRun(integration, definition, new RunOutput(lease, definition.Models, trackDeletes, writer, _logger));
+        return new PreparedRun(integration, definition, new RunOutput(lease, definition.Models, trackDeletes, writer, seenStore, _logger));
     }
 
     /// <summary>Runs the sync to its end. False when the connection was deleted: there is nothing to run.</summary>
@@ -62,10 +62,8 @@ public sealed class SyncExecution(
         var output = run.Output;
         if (run.TrackDeletes && schedule.RunCounts.Count > 0 && !schedule.DeletesUnsafe)
         {
-            foreach (var (model, ids) in await seenStore.LoadAsync(lease.RunId, ct))
-            {
-                output.Seen[model] = ids;
-            }
+            // Earlier invocations stored what they saw: the sweep reads it range by range.
+            output.Seen.ContinuesEarlierInvocations();
         }
         // OAuth: a token within its refresh margin is refreshed before the run (one refresh per connection across hosts);
         // a 401 during the run refreshes once and retries that request.
@@ -118,32 +116,111 @@ public sealed class SyncExecution(
         foreach (var model in run.Definition.Models)
         {
             var session = await output.SessionAsync(model, ct);
-            var seen = output.Seen.GetValueOrDefault(model) ?? [];
-            var unseen = session.LiveIds().Where(id => !seen.Contains(id)).ToList();
-            if (unseen.Count > 0)
+            var deleted = await DeleteUnseenAsync(session, output.Seen, model, ct);
+            if (deleted.Deleted > 0)
             {
-                var result = await session.DeleteAsync(unseen, ct);
-                output.Add(model, new ModelCounts(0, 0, result.Deleted, result.FirstCursor, result.LastCursor));
+                output.Add(model, deleted);
             }
         }
     }
 
-    /// <summary>The run continues in another invocation: the ids seen so far go with it.</summary>
-    internal async Task SaveSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
+    /// <summary>
+    /// Soft-deletes the live records of <paramref name="session"/>'s set that <paramref name="seen"/> does not hold: a
+    /// sweep over the set's index in key order, range by range (<see cref="SweepRanges"/>), each range against the seen
+    /// keys of that range only. Memory: the seen keys of one range and the unseen ids of one range, whatever the set's size.
+    /// </summary>
+    internal static async Task<ModelCounts> DeleteUnseenAsync(RecordWriteSession session, RunSeenIds seen, string model, CancellationToken ct)
     {
-        if (run?.Output is { Seen.Count: > 0 } output)
+        var deleted = new ModelCounts(0, 0, 0);
+        var unseen = new List<string>();
+        async Task DeleteAsync()
         {
-            await seenStore.SaveAsync(lease.RunId, output.Seen, ct);
+            var result = await session.DeleteAsync(unseen, ct);
+            // With the cursors the deletions were written at: a webhook's cursorRange covers them.
+            deleted = deleted.Plus(new ModelCounts(0, 0, result.Deleted, result.FirstCursor, result.LastCursor));
+            unseen.Clear();
+        }
+        foreach (var (first, from, to) in SweepRanges(seen.Stored(model), session.TotalCount))
+        {
+            await SweepAsync(session, seen, model, first, from, to, unseen, ct);
+            if (unseen.Count >= DeleteBatch)
+            {
+                await DeleteAsync();
+            }
+        }
+        if (unseen.Count > 0)
+        {
+            await DeleteAsync();
+        }
+        return deleted;
+    }
+
+    /// <summary>Index keys (after <c>i:</c>) a sweep step covers at most, so its memory stays bounded whatever the set's size.</summary>
+    internal const int SweepStep = 50_000;
+
+    private const string KeyAlphabet = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>
+    /// The key ranges of the sweep, in key order: the whole index in one pass when every seen id is in memory (it then
+    /// holds at most <see cref="RunSeenIds.SpillAt"/> per model); otherwise per first key character (the store's rows)
+    /// and, for sets over 64 × <see cref="SweepStep"/> records, per range of the second, so each step holds the seen keys
+    /// of about <see cref="SweepStep"/> records.
+    /// </summary>
+    internal static IEnumerable<(char? First, string From, string To)> SweepRanges(bool stored, long total)
+    {
+        if (!stored)
+        {
+            yield return (null, "", "~");
+            yield break;
+        }
+        var parts = (int)Math.Clamp((total / KeyAlphabet.Length + SweepStep - 1) / SweepStep, 1, KeyAlphabet.Length);
+        foreach (var first in KeyAlphabet)
+        {
+            for (var p = 0; p < parts; p++)
+            {
+                var lo = p * KeyAlphabet.Length / parts;
+                var hi = (p + 1) * KeyAlphabet.Length / parts;
+                yield return (first, $"{first}{KeyAlphabet[lo]}", hi == KeyAlphabet.Length ? $"{first}~" : $"{first}{KeyAlphabet[hi]}");
+            }
         }
     }
 
     /// <summary>
-    /// The run has ended: removes the ids seen kept for it. There are some only if an earlier invocation of the run
-    /// handed over to a continuation (the claim then found counts already recorded) and the sync tracks deletes.
+    /// One step of the sweep: the index entries with keys in <c>[from, to)</c>, streamed in key order, against the seen
+    /// keys of that range; the ids of live entries not seen are added to <paramref name="unseen"/> (deleted by the caller
+    /// about <see cref="DeleteBatch"/> at a time).
+    /// </summary>
+    private static async Task SweepAsync(RecordWriteSession session, RunSeenIds seen, string model, char? first, string from, string to, List<string> unseen, CancellationToken ct)
+    {
+        var keys = first is { } c ? await seen.InRangeAsync(model, c, from, to, ct) : seen.InMemory(model);
+        await foreach (var entry in session.ScanIndexRangeAsync(RecordRows.IndexPrefix + from, RecordRows.IndexPrefix + to, ct))
+        {
+            if (!entry.Deleted && !keys.Contains(RunSeenIds.Key(entry.Id)))
+            {
+                unseen.Add(entry.Id);
+            }
+        }
+    }
+
+    private const int DeleteBatch = 1000;
+
+    /// <summary>The run continues in another invocation: the ids seen so far go with it.</summary>
+    internal async Task SaveSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
+    {
+        if (run?.Output is { } output && run.TrackDeletes)
+        {
+            await output.Seen.SpillAllAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// The run has ended: removes the ids seen kept for it. There are some only if the sync tracks deletes and an earlier
+    /// invocation of the run handed over to a continuation (the claim then found counts already recorded) or this one
+    /// saw more than <see cref="RunSeenIds.SpillAt"/> ids of a model.
     /// </summary>
     internal async Task ForgetSeenAsync(PreparedRun? run, RunLease lease, CancellationToken ct)
     {
-        if (lease.Claimed.RunCounts.Count > 0 && (run?.TrackDeletes ?? true))
+        if ((lease.Claimed.RunCounts.Count > 0 || run?.Output.Seen.AnyStored == true) && (run?.TrackDeletes ?? true))
         {
             await seenStore.DeleteAsync(lease.RunId, ct);
         }
