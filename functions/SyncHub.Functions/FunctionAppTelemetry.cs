@@ -58,7 +58,7 @@ public static class FunctionAppTelemetry
     }
 
     /// <summary>The managed identity of <c>ClientId=...;Authorization=AAD</c>; null when the setting asks for none.</summary>
-    internal static ManagedIdentityCredential? ManagedIdentity(string? authentication)
+    public static ManagedIdentityCredential? ManagedIdentity(string? authentication)
     {
         if (string.IsNullOrWhiteSpace(authentication))
         {
