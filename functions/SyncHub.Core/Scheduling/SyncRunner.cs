@@ -39,7 +39,7 @@ public sealed class SyncRunner(
             await bulk.ApplyPageAsync(control, ct);
             return;
         }
-        using var activity = SyncHubTelemetry.Source.StartActivity(SyncHubTelemetry.RunActivity, System.Diagnostics.ActivityKind.Consumer);
+        using var activity = SyncHubTelemetry.Source.StartActivity(SyncHubTelemetry.RunActivity);
         activity?.SetTag(SyncHubTelemetry.IntegrationAttribute, key.Integration);
         activity?.SetTag(SyncHubTelemetry.SyncAttribute, key.Sync);
         activity?.SetTag(SyncHubTelemetry.VariantAttribute, key.Variant);

@@ -73,7 +73,7 @@ public sealed class RunTelemetryTests
             Assert.Equal(connection, run.GetTagItem(SyncHubTelemetry.ConnectionAttribute));
             Assert.Equal("github", run.GetTagItem(SyncHubTelemetry.IntegrationAttribute));
             Assert.Equal("SUCCESS", run.GetTagItem(SyncHubTelemetry.OutcomeAttribute));
-            Assert.Equal(ActivityKind.Consumer, run.Kind);
+            Assert.Equal(ActivityKind.Internal, run.Kind);
             Assert.NotEqual(ActivityStatusCode.Error, run.Status);
         }
     }
