@@ -92,6 +92,19 @@ public sealed class TelemetryExportTests
         Assert.Contains(with, d => d.ServiceType == typeof(TracerProvider));
     }
 
+    [Fact]
+    public void LocalHost_exports_to_the_console_only_when_its_setting_asks()
+    {
+        // SyncHub__Telemetry__Console in the environment or local.settings.json is this configuration key.
+        Assert.Equal("SyncHub:Telemetry:Console", SyncHub.LocalHost.LocalTelemetry.ConsoleSetting);
+        var services = new ServiceCollection();
+        SyncHub.LocalHost.LocalTelemetry.AddConsole(services);
+        Assert.Contains(services, d => d.ServiceType == typeof(MeterProvider));
+        Assert.Contains(services, d => d.ServiceType == typeof(TracerProvider));
+        using var provider = services.BuildServiceProvider();
+        Assert.NotNull(provider.GetRequiredService<MeterProvider>());
+    }
+
     [Theory]
     [InlineData("ClientId=11111111-1111-1111-1111-111111111111;Authorization=AAD", true)]
     [InlineData("Authorization=AAD", true)]
