@@ -181,4 +181,28 @@ public sealed class RunTelemetryTests
         Assert.Contains(capture.Of("synchub.queue.pickup_latency", Integration("github"), Sync("issues")),
             m => m[SyncHubTelemetry.KindTag] == nameof(SyncRunKind.Continuation));
     }
+
+    [Fact]
+    public async Task Webhook_deliveries_and_failed_attempts_are_counted_by_sync()
+    {
+        using var capture = new TelemetryCapture();
+        await using var receiver = await WebhookReceiver.StartNewAsync();
+        await using var engine = await SyncEngine.StartAsync(new Dictionary<string, string?> { ["SyncHub:Webhooks:PrimaryUrl"] = receiver.Url.ToString() },
+            labelsRuns: "every day");
+        engine.Github.SetIssues("o/r", Issues(2));
+        engine.Github.SetLabels("o/r", [FakeGithub.Label(1, "bug")]);
+        var connection = await engine.ImportAsync();
+        await engine.PumpAsync();
+
+        // Each run's webhook waits in the webhooks table; deliver them here (the webhooks queue is not pumped).
+        receiver.Answer(500);
+        await engine.Get<Core.Webhooks.WebhookDelivery>().DeliverAsync(new Core.Webhooks.WebhookMessage("github", connection, "issues:base"), default);
+        await engine.Get<Core.Webhooks.WebhookDelivery>().DeliverAsync(new Core.Webhooks.WebhookMessage("github", connection, "labels:base"), default);
+
+        Assert.Equal(1, capture.Sum("synchub.webhooks.failed", Integration("github"), Sync("issues"), Status("retrying")));
+        Assert.Equal(0, capture.Sum("synchub.webhooks.delivered", Integration("github"), Sync("issues")));
+        Assert.Equal(1, capture.Sum("synchub.webhooks.delivered", Integration("github"), Sync("labels")));
+        Assert.Equal(0, capture.Sum("synchub.webhooks.failed", Integration("github"), Sync("labels")));
+        Assert.Single(receiver.Of(connection), r => r.AnsweredWith == 200);
+    }
 }
