@@ -1,10 +1,10 @@
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
-using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using SyncHub.Core.Telemetry;
 
@@ -17,6 +17,11 @@ namespace SyncHub.Functions;
 /// (<c>synchub.runs.failed</c> ...), run invocations in <c>dependencies</c>. Logs are not exported here: the worker
 /// already hands them to the Functions host, which sends them (exporting them too would duplicate every trace).
 /// </summary>
+/// <remarks>
+/// <c>UseFunctionsWorkerDefaults()</c> of Microsoft.Azure.Functions.Worker.OpenTelemetry is deliberately not used: it
+/// declares the worker capability <c>WorkerOpenTelemetryEnabled</c>, which tells the host to stop sending the worker's
+/// logs, and the alerts and runbooks of infra/README.md read those logs in <c>traces</c>. The role name is set here instead.
+/// </remarks>
 public static class FunctionAppTelemetry
 {
     public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
@@ -31,9 +36,10 @@ public static class FunctionAppTelemetry
             .WithTracing(tracing => tracing.AddSource(SyncHubTelemetry.Name));
 
     /// <summary>
-    /// With <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> set: OpenTelemetry with the Functions worker's defaults (resource
-    /// attributes of the app) and the Azure Monitor exporter for metrics and traces, authenticated with the managed
-    /// identity <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> names. False (nothing added) without a connection string.
+    /// With <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> set: OpenTelemetry with the Azure Monitor exporter for metrics
+    /// and traces (service name = the app's name, <c>WEBSITE_SITE_NAME</c>, so <c>cloud_RoleName</c> matches the host's
+    /// telemetry), authenticated with the managed identity <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> names. False
+    /// (nothing added) without a connection string.
     /// </summary>
     public static bool AddAzureMonitorTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -50,8 +56,9 @@ public static class FunctionAppTelemetry
                 options.Credential = credential;
             }
         }
+        var serviceName = configuration["WEBSITE_SITE_NAME"] is { Length: > 0 } site ? site : SyncHubTelemetry.Name;
         services.AddOpenTelemetry()
-            .UseFunctionsWorkerDefaults()
+            .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics.AddMeter(SyncHubTelemetry.Name).AddAzureMonitorMetricExporter(Configure))
             .WithTracing(tracing => tracing.AddSource(SyncHubTelemetry.Name).AddAzureMonitorTraceExporter(Configure));
         return true;
