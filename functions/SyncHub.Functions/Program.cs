@@ -6,6 +6,8 @@ using SyncHub.Functions;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddFunctionApp(builder.Configuration);
+// Metrics and traces to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set (FunctionAppTelemetry).
+builder.Services.AddAzureMonitorTelemetry(builder.Configuration);
 try
 {
     builder.Build().Run();

@@ -41,6 +41,11 @@ try
     // Like the Functions host's indexing: a trigger whose %setting% does not resolve stops start-up.
     catalog.ResolveSettings(builder.Configuration);
     builder.Services.AddFunctionApp(builder.Configuration);
+    // SyncHub__Telemetry__Console=true prints SyncHub's metrics and run traces to the console (off by default: noisy).
+    if (builder.Configuration.GetValue<bool>(LocalTelemetry.ConsoleSetting))
+    {
+        LocalTelemetry.AddConsole(builder.Services);
+    }
     // The queue triggers' storage clients, with the message encoding host.json asks for.
     builder.Services.AddAzureClients(clients =>
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Model;
+using SyncHub.Core.Telemetry;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -63,6 +64,10 @@ public sealed class RunLeases(
             return null;
         }
         logger.LogInformation("Sync {Sync} run {RunId} {How}", message.Key, claimed.RunId, resumed ? "resumed" : "started");
+        if (!resumed)
+        {
+            SyncHubTelemetry.RunsStarted.Add(1, SyncHubTelemetry.Tags(message.Key.Integration, message.Key.Sync));
+        }
         await SendWatchdogAsync(message.Key, ct);
         return new RunLease(this, claimed, resumed);
     }
@@ -113,7 +118,21 @@ public sealed class RunLeases(
         }, ct);
         if (ended is not null)
         {
+            // No duration: the row's start may be an earlier run's (the poisoned message may never have claimed one).
+            SyncHubTelemetry.RunsFailed.Add(1, SyncHubTelemetry.Tags(key.Integration, key.Sync));
             await SendOwedAsync(ended, now, ct);
+        }
+    }
+
+    /// <summary>A run's end in the metrics: succeeded or failed, and its duration from its start (across continuations).</summary>
+    internal static void RecordEnd(SyncKey key, Schedule ended, long now)
+    {
+        var tags = SyncHubTelemetry.Tags(key.Integration, key.Sync);
+        (ended.LastStatus == "SUCCESS" ? SyncHubTelemetry.RunsSucceeded : SyncHubTelemetry.RunsFailed).Add(1, tags);
+        if (ended.RunStartedAt > 0)
+        {
+            tags.Add(SyncHubTelemetry.StatusTag, ended.LastStatus);
+            SyncHubTelemetry.RunDuration.Record(SyncHubTelemetry.Seconds(ended.RunStartedAt, now), tags);
         }
     }
 
@@ -261,6 +280,7 @@ public sealed class RunLease : IDisposable
             {
                 return null;
             }
+            RunLeases.RecordEnd(Key, ended, now);
             await _leases.SendOwedAsync(ended, now, ct);
             if (webhooks.Count > 0)
             {

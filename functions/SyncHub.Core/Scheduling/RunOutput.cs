@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using SyncHub.Core.Records;
 using SyncHub.Core.Sdk;
 using SyncHub.Core.Model;
+using SyncHub.Core.Telemetry;
 
 namespace SyncHub.Core.Scheduling;
 
@@ -79,8 +80,25 @@ internal sealed class RunOutput(
         return session;
     }
 
-    public void Add(string model, ModelCounts counts) =>
+    /// <summary>Adds what a write did to the run's counts, and to the <c>synchub.records.*</c> metrics (once per write, as it commits).</summary>
+    public void Add(string model, ModelCounts counts)
+    {
         Counts[model] = Counts.TryGetValue(model, out var existing) ? existing.Plus(counts) : counts;
+        var key = _schedule.Key;
+        var tags = SyncHubTelemetry.Tags(key.Integration, key.Sync, SyncHubTelemetry.ModelTag, model);
+        if (counts.Added > 0)
+        {
+            SyncHubTelemetry.RecordsAdded.Add(counts.Added, tags);
+        }
+        if (counts.Updated > 0)
+        {
+            SyncHubTelemetry.RecordsUpdated.Add(counts.Updated, tags);
+        }
+        if (counts.Deleted > 0)
+        {
+            SyncHubTelemetry.RecordsDeleted.Add(counts.Deleted, tags);
+        }
+    }
 
     private async Task<BatchResult> WriteAsync(
         string model, IReadOnlyList<JsonObject> records, Func<RecordWriteSession, IReadOnlyList<JsonObject>, CancellationToken, Task<BatchResult>> write, CancellationToken ct)

@@ -71,7 +71,7 @@ public sealed class SyncExecution(
         Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize = tokens.CanRefresh(key.Integration, credentials)
             ? (rejected, token) => tokens.RefreshRejectedAsync(key.Integration, key.ConnectionId, rejected, token)
             : null;
-        using var proxy = proxies.Create(run.Integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials, reauthorize);
+        using var proxy = proxies.Create(run.Integration.BaseUrl ?? new Uri("http://invalid.invalid/"), credentials, reauthorize, (key.Integration, key.Sync));
         var context = new SyncContext(key.Integration, key.ConnectionId, key.Sync, key.Variant, proxy,
             connection.Metadata, hubOptions.Value.EnvironmentVariables,
             schedule.LastSyncDate > 0 ? new DateTimeOffset(schedule.LastSyncDate, TimeSpan.Zero) : null,

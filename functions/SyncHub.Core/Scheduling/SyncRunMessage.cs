@@ -23,13 +23,16 @@ public enum SyncRunKind
 /// A scheduler message may also carry <see cref="FanOut"/>: more due syncs, which the receiving function re-sends as
 /// messages of their own before running <see cref="Key"/>. The tick then sends one message per 32 due syncs, so its cost
 /// stays small, and the fan-out runs in parallel on the queue's instances.
+/// <see cref="EnqueuedAt"/> is set by <see cref="SyncRunQueue.SendAsync"/>: when the message becomes visible (sent, plus
+/// its delay), for the queue pickup latency metric (the queue trigger does not see the message's insertion time).
 /// </remarks>
 public sealed record SyncRunMessage(
     [property: JsonPropertyName("key")] SyncKey Key,
     [property: JsonPropertyName("kind")] SyncRunKind Kind,
     [property: JsonPropertyName("run_id")] string? RunId = null,
     [property: JsonPropertyName("fan_out")] IReadOnlyList<SyncKey>? FanOut = null,
-    [property: JsonPropertyName("control")] ControlRequest? Control = null)
+    [property: JsonPropertyName("control")] ControlRequest? Control = null,
+    [property: JsonPropertyName("enqueued_at")] DateTimeOffset? EnqueuedAt = null)
 {
     /// <summary>A bulk control call's next page (<see cref="BulkControl"/>); its key only names the integration.</summary>
     public static SyncRunMessage ForControl(ControlRequest request) =>

@@ -3,8 +3,11 @@ using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Scheduling;
 
-/// <summary>Sends run messages on <c>sync-runs</c> (base64, the queue trigger's encoding; see host.json).</summary>
-public sealed class SyncRunQueue(StorageClients storage, Microsoft.Extensions.Options.IOptions<SchedulingOptions> options)
+/// <summary>
+/// Sends run messages on <c>sync-runs</c> (base64, the queue trigger's encoding; see host.json), each stamped with
+/// <see cref="SyncRunMessage.EnqueuedAt"/>: when it becomes visible.
+/// </summary>
+public sealed class SyncRunQueue(StorageClients storage, Microsoft.Extensions.Options.IOptions<SchedulingOptions> options, TimeProvider clock)
 {
     private readonly Lazy<Task<QueueClient>> _queue = new(async () =>
     {
@@ -16,6 +19,7 @@ public sealed class SyncRunQueue(StorageClients storage, Microsoft.Extensions.Op
     public async Task SendAsync(SyncRunMessage message, CancellationToken ct, TimeSpan? delay = null)
     {
         var queue = await _queue.Value.WaitAsync(ct);
-        await queue.SendMessageAsync(message.ToJson(), visibilityTimeout: delay, cancellationToken: ct);
+        var visibleAt = clock.GetUtcNow() + (delay ?? TimeSpan.Zero);
+        await queue.SendMessageAsync((message with { EnqueuedAt = visibleAt }).ToJson(), visibilityTimeout: delay, cancellationToken: ct);
     }
 }

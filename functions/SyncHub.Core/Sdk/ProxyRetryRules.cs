@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Polly;
 using Polly.Timeout;
+using SyncHub.Core.Telemetry;
 
 namespace SyncHub.Core.Sdk;
 
@@ -14,6 +16,27 @@ internal static class ProxyRetryRules
 {
     /// <summary>Set by the Proxy client on each request: when it entered the pipeline (a <see cref="TimeProvider"/> timestamp).</summary>
     internal static readonly HttpRequestOptionsKey<long> StartedAt = new("SyncHub.Proxy.StartedAt");
+
+    /// <summary>Set by the Proxy client on each request: the run's <c>integration</c> and <c>sync</c> metric tags.</summary>
+    internal static readonly HttpRequestOptionsKey<(string Integration, string Sync)> MetricTags = new("SyncHub.Proxy.MetricTags");
+
+    /// <summary>The metric tags of a request: its run's integration and sync (when the client was created for a run) and <paramref name="status"/>.</summary>
+    internal static TagList TagsOf(HttpRequestMessage? request, string status)
+    {
+        var tags = new TagList();
+        if (request is not null && request.Options.TryGetValue(MetricTags, out var run))
+        {
+            tags.Add(SyncHubTelemetry.IntegrationTag, run.Integration);
+            tags.Add(SyncHubTelemetry.SyncTag, run.Sync);
+        }
+        tags.Add(SyncHubTelemetry.StatusTag, status);
+        return tags;
+    }
+
+    /// <summary>The <c>status</c> tag of an outcome: the HTTP status, <c>timeout</c> (attempt timeout) or <c>error</c>.</summary>
+    internal static string StatusOf(Outcome<HttpResponseMessage> outcome) => outcome.Result is { } response
+        ? SyncHubTelemetry.Status((int)response.StatusCode)
+        : outcome.Exception is TimeoutRejectedException ? "timeout" : "error";
 
     /// <summary>Epoch seconds below this are read as a number of seconds to wait (some APIs send a delta in X-RateLimit-Reset).</summary>
     private const long EpochThreshold = 1_000_000_000;

@@ -44,7 +44,9 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
     /// Called with the access token a provider rejected (401): returns the credentials to retry with (the same token
     /// when there is no other; null when there are none). Its exceptions fail the request.
     /// </param>
-    public HttpClient Create(Uri baseUrl, ConnectionCredentials credentials, Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize = null)
+    /// <param name="run">The run's integration and sync: the tags of the client's <c>synchub.provider.*</c> metrics.</param>
+    public HttpClient Create(Uri baseUrl, ConnectionCredentials credentials, Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize = null,
+        (string Integration, string Sync)? run = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         ArgumentNullException.ThrowIfNull(credentials);
@@ -56,7 +58,7 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
         {
             throw new ArgumentException("The base URL must have no query string, fragment or user info.", nameof(baseUrl));
         }
-        var handler = new ProxyHandler(WithTrailingSlash(baseUrl), Authorization(credentials), reauthorize, time)
+        var handler = new ProxyHandler(WithTrailingSlash(baseUrl), Authorization(credentials), reauthorize, time, run)
         {
             InnerHandler = handlers.CreateHandler(SyncProxyServices.HttpClientName),
         };
@@ -104,7 +106,8 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
 
     /// <summary>Maps placeholder URLs onto the base URL and adds the credentials, once per request, before the retries.</summary>
     private sealed class ProxyHandler(
-        Uri baseUrl, AuthenticationHeaderValue authorization, Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize, TimeProvider time)
+        Uri baseUrl, AuthenticationHeaderValue authorization, Func<string, CancellationToken, Task<ConnectionCredentials?>>? reauthorize, TimeProvider time,
+        (string Integration, string Sync)? run)
         : DelegatingHandler
     {
         private volatile AuthenticationHeaderValue _authorization = authorization;
@@ -125,6 +128,7 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
                 return response;
             }
             response.Dispose();
+            Telemetry.SyncHubTelemetry.ProviderRetries.Add(1, ProxyRetryRules.TagsOf(request, "401"));
             _authorization = next;
             request.Headers.Authorization = next;
             request.Options.Set(ProxyRetryRules.StartedAt, time.GetTimestamp());
@@ -152,6 +156,10 @@ public sealed class SyncProxyFactory(IHttpMessageHandlerFactory handlers, IOptio
                 ours = true;
             }
             request.Options.Set(ProxyRetryRules.StartedAt, time.GetTimestamp());
+            if (run is { } tags)
+            {
+                request.Options.Set(ProxyRetryRules.MetricTags, tags);
+            }
             return ours;
         }
 

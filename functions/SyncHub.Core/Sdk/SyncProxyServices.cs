@@ -7,6 +7,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
+using SyncHub.Core.Telemetry;
 
 namespace SyncHub.Core.Sdk;
 
@@ -43,7 +44,7 @@ public static class SyncProxyServices
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncProxyOptions>, SyncProxyOptionsValidator>());
 
-        services.AddHttpClient(HttpClientName)
+        var client = services.AddHttpClient(HttpClientName)
             // The default HttpClient logging writes every request URI, query string included (it may hold secrets):
             // the Proxy logs its retries itself, with the path only. Headers and bodies are never logged.
             .RemoveAllLoggers()
@@ -52,8 +53,10 @@ public static class SyncProxyServices
                 AutomaticDecompression = DecompressionMethods.All,
                 // Redirects are followed; .NET drops the Authorization header on a redirect.
                 AllowAutoRedirect = true,
-            })
-            .AddResilienceHandler("resilience", ConfigurePipeline);
+            });
+        client.AddResilienceHandler("resilience", ConfigurePipeline);
+        // Added after the resilience handler, so inside the retries: counts every attempt (synchub.provider.requests).
+        client.AddHttpMessageHandler(() => new ProviderRequestMetrics());
 
         services.AddSingleton<SyncProxyFactory>();
         return services;
@@ -89,6 +92,7 @@ public static class SyncProxyServices
                 DelayGenerator = args => ValueTask.FromResult(ProxyRetryRules.Delay(args.Outcome.Result, time.GetUtcNow())),
                 OnRetry = args =>
                 {
+                    SyncHubTelemetry.ProviderRetries.Add(1, ProxyRetryRules.TagsOf(args.Context.GetRequestMessage(), ProxyRetryRules.StatusOf(args.Outcome)));
                     if (logger.IsEnabled(LogLevel.Information))
                     {
                         var request = args.Context.GetRequestMessage();

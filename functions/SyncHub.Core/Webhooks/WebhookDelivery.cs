@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SyncHub.Core.Model;
 using SyncHub.Core.Storage;
+using SyncHub.Core.Telemetry;
 
 namespace SyncHub.Core.Webhooks;
 
@@ -85,6 +86,7 @@ public sealed class WebhookDelivery(
             {
                 await table.DeleteAsync(pk, row.RowKey, ct);
                 await SummarizeAsync(table, row, s => s with { LastDeliveryAt = now, LastStatus = "DELIVERED" }, ct);
+                SyncHubTelemetry.WebhooksDelivered.Add(1, Tags(row));
                 logger.LogInformation("Webhook {DeliveryId} of {Stream} delivered (attempt {Attempt}, status {Status})", row.DeliveryId, row.Stream, attempt, lastStatus);
                 continue;
             }
@@ -93,12 +95,14 @@ public sealed class WebhookDelivery(
             {
                 await table.TryReplaceAsync(row with { Attempts = attempt, LastError = error, Acked = string.Join(',', acked), Dead = true, LeaseUntil = 0, NextAttemptAt = 0 }, row.ETag, ct);
                 await SummarizeAsync(table, row, s => s with { LastStatus = "FAILED" }, ct);
+                SyncHubTelemetry.WebhooksFailed.Add(1, Tags(row, "dead_lettered"));
                 logger.LogWarning("Webhook {DeliveryId} of {Stream} failed on its last attempt ({Attempt}): {Error}; it is dead-lettered", row.DeliveryId, row.Stream, attempt, error);
                 continue;
             }
             var delay = Jitter(delays[attempt - 1]);
             await table.TryReplaceAsync(row with { Attempts = attempt, LastError = error, Acked = string.Join(',', acked), LeaseUntil = 0, NextAttemptAt = now + delay.Ticks }, row.ETag, ct);
             await SummarizeAsync(table, row, s => s with { LastStatus = "RETRYING" }, ct);
+            SyncHubTelemetry.WebhooksFailed.Add(1, Tags(row, "retrying"));
             await store.SendAsync(message, ct, Visibility(delay.Ticks));
             logger.LogWarning("Webhook {DeliveryId} of {Stream} failed (attempt {Attempt}): {Error}; next attempt in {Delay}", row.DeliveryId, row.Stream, attempt, error, delay);
             return;
@@ -142,6 +146,18 @@ public sealed class WebhookDelivery(
             ConnectionId = delivery.ConnectionId,
             Stream = delivery.Stream,
         }), ct);
+    }
+
+    /// <summary>Metric tags of a delivery: its integration and sync (<c>auth</c> for connection webhooks), and a status.</summary>
+    private static System.Diagnostics.TagList Tags(WebhookRow row, string? status = null)
+    {
+        var sync = row.Stream == WebhookBodies.AuthStream ? "auth" : row.Stream.Split(':')[0];
+        var tags = SyncHubTelemetry.Tags(row.Integration, sync);
+        if (status is not null)
+        {
+            tags.Add(SyncHubTelemetry.StatusTag, status);
+        }
+        return tags;
     }
 
     /// <summary>The delay, plus up to 20 % at random (so many failing deliveries do not retry in step).</summary>

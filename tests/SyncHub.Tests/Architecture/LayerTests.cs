@@ -15,16 +15,17 @@ public sealed class LayerTests
     /// <summary>Each part of Core and the parts it may depend on (besides itself). The order is the layering, bottom up.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Allowed = new Dictionary<string, string[]>
     {
-        ["Model"] = [],
-        ["Storage"] = ["Model"],
-        ["Configuration"] = ["Model"],
-        ["Connections"] = ["Model", "Storage", "Configuration"],
-        ["Records"] = ["Model", "Storage", "Configuration", "Connections"],
-        ["Sdk"] = ["Model", "Configuration", "Connections", "Records"],
-        ["Webhooks"] = ["Model", "Storage", "Configuration", "Connections"],
-        ["Scheduling"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks"],
-        ["Api"] = ["Model", "Configuration", "Connections", "Records", "Sdk", "Scheduling", "Webhooks"],
-        ["Hosting"] = ["Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks", "Scheduling", "Api"],
+        ["Telemetry"] = [],
+        ["Model"] = ["Telemetry"],
+        ["Storage"] = ["Telemetry", "Model"],
+        ["Configuration"] = ["Telemetry", "Model"],
+        ["Connections"] = ["Telemetry", "Model", "Storage", "Configuration"],
+        ["Records"] = ["Telemetry", "Model", "Storage", "Configuration", "Connections"],
+        ["Sdk"] = ["Telemetry", "Model", "Configuration", "Connections", "Records"],
+        ["Webhooks"] = ["Telemetry", "Model", "Storage", "Configuration", "Connections"],
+        ["Scheduling"] = ["Telemetry", "Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks"],
+        ["Api"] = ["Telemetry", "Model", "Configuration", "Connections", "Records", "Sdk", "Scheduling", "Webhooks"],
+        ["Hosting"] = ["Telemetry", "Model", "Storage", "Configuration", "Connections", "Records", "Sdk", "Webhooks", "Scheduling", "Api"],
     };
 
     public static TheoryData<string> Parts => [.. Allowed.Keys];
