@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { issue, label } from './fake-github.mjs';
-import { importConnection } from './synchub.mjs';
+import { importConnection, waitFor } from './synchub.mjs';
 
 const host = process.env.SYNCHUB_URL;
 const secretKey = process.env.SYNCHUB_KEY;
@@ -49,16 +49,6 @@ async function api(method, pathAndQuery, body) {
     return text ? JSON.parse(text) : null;
 }
 
-async function waitFor(what, check, timeoutMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    while (Date.now() < deadline) {
-        last = await check();
-        if (last) return last;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 const statusOf = async (connection) => Object.fromEntries((await api('GET', `/sync/status?provider_config_key=${integration}&syncs=*&connection_id=${encodeURIComponent(connection)}`))
     .syncs.map((s) => [s.name, s]));

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Nango } from '@nangohq/node';
 import { issue } from './fake-github.mjs';
+import { waitFor } from './synchub.mjs';
 
 const host = process.env.SYNCHUB_URL;
 const secretKey = process.env.SYNCHUB_KEY;
@@ -14,16 +15,6 @@ assert.ok(host && secretKey && github, 'run through tests/client/run.mjs (SYNCHU
 const nango = new Nango({ host, secretKey });
 const integration = 'github';
 
-async function waitFor(what, check, timeoutMs = 20_000) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    while (Date.now() < deadline) {
-        last = await check();
-        if (last) return last;
-        await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 async function put(path, body) {
     const response = await fetch(`${github}${path}`, { method: 'PUT', body: JSON.stringify(body) });

@@ -19,3 +19,17 @@ export async function importConnection(host, secretKey, connectionId, { metadata
     assert.equal(response.status, 200, text);
     return { body: JSON.parse(text), apiKey };
 }
+
+/** Polls <check> until it returns something truthy (and returns it), or fails naming <what> and the last value. */
+export async function waitFor(what, check, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+        last = await check();
+        if (last) return last;
+        // The polling interval of this helper: the state is checked, not waited for blindly.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+

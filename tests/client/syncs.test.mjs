@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Nango } from '@nangohq/node';
 import { issue, label } from './fake-github.mjs';
-import { importConnection as importSyncHubConnection } from './synchub.mjs';
+import { importConnection as importSyncHubConnection, waitFor } from './synchub.mjs';
 
 const host = process.env.SYNCHUB_URL;
 const secretKey = process.env.SYNCHUB_KEY;
@@ -32,16 +32,6 @@ async function issueRuns(repo) {
 const importConnection = (connectionId, metadata) => importSyncHubConnection(host, secretKey, connectionId, { metadata });
 
 /** Polls until check() returns a truthy value (returned), or fails after timeoutMs with the last value seen. */
-async function waitFor(what, check, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    while (Date.now() < deadline) {
-        last = await check();
-        if (last) return last;
-        await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 /** Every record of a model (and variant), paging with the client until next_cursor is null. */
 async function allRecords(connectionId, model, { variant, cursor } = {}) {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Nango } from '@nangohq/node';
 import { issue } from './fake-github.mjs';
-import { importConnection } from './synchub.mjs';
+import { importConnection, waitFor } from './synchub.mjs';
 
 const host = process.env.SYNCHUB_URL;
 const secretKey = process.env.SYNCHUB_KEY;
@@ -22,16 +22,6 @@ async function setRepo(repo, issues) {
     assert.equal(response.status, 204);
 }
 
-async function waitFor(what, check, timeoutMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    while (Date.now() < deadline) {
-        last = await check();
-        if (last) return last;
-        await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 /** The webhooks the sink received for a connection (raw body and headers), in arrival order. */
 async function hooksOf(connectionId) {
