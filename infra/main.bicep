@@ -125,7 +125,7 @@ module storage 'app/storage.bicep' = {
     // SyncHub's fixed queues and tables: exactly StorageNames.Queues and StorageNames.FixedTables in
     // functions/SyncHub.Core/Storage/StorageNames.cs (tests/SyncHub.Infra.Tests keeps the two in step).
     queueNames: ['sync-runs', 'sync-runs-poison', 'webhooks', 'webhooks-poison']
-    tableNames: ['connections', 'recordsets', 'schedules', 'dueruns', 'runseen', 'webhooks']
+    tableNames: ['connections', 'recordsets', 'schedules', 'dueruns', 'runseen', 'webhooks', 'runhistory']
   }
 }
 

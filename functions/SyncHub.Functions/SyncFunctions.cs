@@ -23,6 +23,10 @@ public sealed class SyncFunctions(ApiPipeline api, SyncEndpoints syncs)
     public Task<IResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "sync/status")] HttpRequest request, CancellationToken ct)
         => api.RunAsync(request, syncs.StatusAsync, ct);
 
+    [Function("SyncRuns")]
+    public Task<IResult> Runs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "sync/runs")] HttpRequest request, CancellationToken ct)
+        => api.RunAsync(request, syncs.RunsAsync, ct);
+
     [Function("UpdateSyncFrequency")]
     public Task<IResult> UpdateFrequency([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "sync/update-connection-frequency")] HttpRequest request, CancellationToken ct)
         => api.RunAsync(request, syncs.UpdateFrequencyAsync, ct);

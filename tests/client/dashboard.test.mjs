@@ -171,6 +171,29 @@ describe('the dashboard in a browser', { skip: missing ?? false }, () => {
         await page.screenshot({ path: path.join(screenshots, 'sync.png'), fullPage: true });
     });
 
+    test('the sync page lists the finished runs, newest first, with a chart of changes and durations', async () => {
+        await page.goto(`${host}/dashboard#/sync/${integration}/${encodeURIComponent(ok)}/issues/base`);
+        await page.locator('#fields[data-status="SUCCESS"]').waitFor();
+        const before = await page.locator('#fields').getAttribute('data-finished-at');
+        await page.getByRole('button', { name: 'Trigger', exact: true }).click();
+        await page.waitForFunction((previous) => {
+            const f = document.getElementById('fields');
+            return f.dataset.status === 'SUCCESS' && f.dataset.finishedAt && f.dataset.finishedAt !== previous;
+        }, before, { timeout: 30_000 });
+        // The import's run and the triggers of this suite: at least two, as the API lists them.
+        await page.waitForFunction(() => document.querySelectorAll('#runs tr').length >= 2, null, { timeout: 30_000 });
+        const runs = (await api('GET', `/sync/runs?provider_config_key=${integration}&connection_id=${encodeURIComponent(ok)}&sync=issues`)).runs;
+        assert.ok(runs.length >= 2);
+        assert.deepEqual(await page.locator('#runs tr').evaluateAll((rows) => rows.map((r) => r.dataset.run)), runs.slice(0, 20).map((r) => r.id));
+        assert.equal(runs.at(-1).type, 'INITIAL');
+        assert.equal(runs.at(-1).results.GithubIssue.added, issueCount);
+        assert.match(await page.locator('#runs tr').last().textContent(), new RegExp(`GithubIssue: \\+${issueCount} ~0 −0`));
+        assert.equal(await page.locator('#runs-chart svg').count(), 1);
+        assert.equal(await page.locator('#runs-chart svg rect.bar').count(), runs.slice(0, 20).length);
+        await page.locator('#runs-title').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(screenshots, 'sync-history.png'), fullPage: true });
+    });
+
     test('the records browser pages through every record exactly once', async () => {
         await page.getByRole('link', { name: 'Browse GithubIssue' }).click();
         await page.locator('#records-info', { hasText: 'Page 1:' }).waitFor();

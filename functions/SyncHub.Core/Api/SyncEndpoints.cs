@@ -26,7 +26,8 @@ public sealed class SyncEndpoints(
     RecordSetStore recordSets,
     TimeProvider clock,
     WebhookStore webhooks,
-    WebhookOutbox outbox)
+    WebhookOutbox outbox,
+    RunHistory history)
 {
     public const int MaxVariantsPerSync = 100;
     public const int DefaultStatusConnections = 100;
@@ -177,6 +178,51 @@ public sealed class SyncEndpoints(
             answer["next_cursor"] = next is null ? null : StatusCursor.Encode(next);
         }
         return ApiResults.Json(answer);
+    }
+
+    /// <summary>
+    /// SyncHub's extension: the last finished runs of one sync (variant) of a connection, newest first (at most
+    /// <see cref="RunHistory.MaxPerSync"/> are kept).
+    /// </summary>
+    public async Task<IResult> RunsAsync(ApiRequest request, CancellationToken ct)
+    {
+        var validation = Validation.Query();
+        var query = request.Query(validation, "provider_config_key", "connection_id", "sync", "variant", "limit");
+        var integrationKey = query.Name("provider_config_key", Names.ProviderConfigKey(), "provider config key", required: true);
+        var connectionId = query.Name("connection_id", Names.ConnectionId(), "connection id", required: true);
+        var syncName = query.Name("sync", Names.SyncName(), "sync name", required: true);
+        var variant = query.Name("variant", Names.SyncName(), "variant", required: false) ?? SyncKey.BaseVariant;
+        var limit = query.Integer("limit", 1, RunHistory.MaxPerSync) ?? RunHistory.MaxPerSync;
+        validation.ThrowIfInvalid();
+
+        var integration = catalog.Find(integrationKey!) ?? throw ApiException.UnknownProviderConfig(integrationKey!);
+        var sync = integration.FindSync(syncName!) ?? throw UnknownSync(integration, syncName!);
+        await RequireConnectionAsync(integration.Key, connectionId!, ct);
+        var runs = new JsonArray();
+        foreach (var run in await history.ListAsync(new SyncKey(integration.Key, connectionId!, sync.Name, variant), limit, ct))
+        {
+            var results = new JsonObject();
+            foreach (var (model, c) in run.Counts)
+            {
+                results[model] = new JsonObject { ["added"] = c.Added, ["updated"] = c.Updated, ["deleted"] = c.Deleted };
+            }
+            var item = new JsonObject
+            {
+                ["id"] = run.RunId,
+                ["type"] = run.Type,
+                ["status"] = run.Status,
+                ["startedAt"] = Timestamp(run.StartedAt),
+                ["finishedAt"] = Timestamp(run.FinishedAt),
+                ["durationMs"] = Math.Max(0, (run.FinishedAt - run.StartedAt) / TimeSpan.TicksPerMillisecond),
+                ["results"] = results,
+            };
+            if (run.Error is not null)
+            {
+                item["error"] = run.Error;
+            }
+            runs.Add(item);
+        }
+        return ApiResults.Json(new JsonObject { ["runs"] = runs });
     }
 
     public async Task<IResult> UpdateFrequencyAsync(ApiRequest request, CancellationToken ct)

@@ -70,6 +70,7 @@ public static class SyncHubServices
         services.AddSingleton<DueRuns>();
         services.AddSingleton<SyncRunQueue>();
         services.AddSingleton<RunSeenStore>();
+        services.AddSingleton<RunHistory>();
         services.AddSingleton<SyncSchedules>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<RunLeases>();

@@ -18,7 +18,8 @@ public sealed class RunLeases(
     IOptions<SchedulingOptions> options,
     TimeProvider clock,
     RunWebhooks webhooks,
-    ILogger<RunLeases> logger)
+    ILogger<RunLeases> logger,
+    RunHistory history)
 {
     internal ScheduleStore Store => store;
     internal RunWebhooks Webhooks => webhooks;
@@ -27,6 +28,7 @@ public sealed class RunLeases(
     internal SchedulingOptions Options => options.Value;
     internal TimeProvider Clock => clock;
     internal ILogger Logger => logger;
+    internal RunHistory History => history;
 
     /// <summary>
     /// Takes the run lease for <paramref name="message"/> (one ETag-conditional read-modify-write of the schedule row),
@@ -281,6 +283,7 @@ public sealed class RunLease : IDisposable
                 return null;
             }
             RunLeases.RecordEnd(Key, ended, now);
+            await _leases.History.RecordAsync(ended, counts, error, now, ct);
             await _leases.SendOwedAsync(ended, now, ct);
             if (webhooks.Count > 0)
             {

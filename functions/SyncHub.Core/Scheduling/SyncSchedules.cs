@@ -10,7 +10,8 @@ namespace SyncHub.Core.Scheduling;
 /// do to them. Each change keeps the due index and the queue in step with the row.
 /// </summary>
 public sealed class SyncSchedules(
-    ScheduleStore store, DueRuns due, SyncRunQueue queue, RecordSetStore sets, IntegrationCatalog catalog, TimeProvider clock, ILogger<SyncSchedules> logger)
+    ScheduleStore store, DueRuns due, SyncRunQueue queue, RecordSetStore sets, IntegrationCatalog catalog, TimeProvider clock, ILogger<SyncSchedules> logger,
+    RunHistory history)
 {
     /// <summary>Creates the schedule of a sync variant if missing: started and run at once if the sync auto-starts.</summary>
     public async Task<(Schedule Schedule, bool Created)> CreateAsync(SyncKey key, CancellationToken ct)
@@ -150,5 +151,7 @@ public sealed class SyncSchedules(
     {
         await store.DeleteAsync(schedule.Key, ct);
         await due.RemoveAsync(schedule.Key, schedule.NextRunAt, ct);
+        // A variant (or connection) created again later starts with no history.
+        await history.DeleteAsync(schedule.Key, ct);
     }
 }

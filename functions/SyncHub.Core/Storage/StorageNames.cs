@@ -12,10 +12,11 @@ public static class StorageNames
     public const string DueRunsTable = "dueruns";
     public const string RunSeenTable = "runseen";
     public const string WebhooksTable = "webhooks";
+    public const string RunHistoryTable = "runhistory";
 
     public const string SyncRunsQueue = "sync-runs";
     public const string WebhooksQueue = "webhooks";
 
-    public static IReadOnlyList<string> FixedTables { get; } = [ConnectionsTable, RecordSetsTable, SchedulesTable, DueRunsTable, RunSeenTable, WebhooksTable];
+    public static IReadOnlyList<string> FixedTables { get; } = [ConnectionsTable, RecordSetsTable, SchedulesTable, DueRunsTable, RunSeenTable, WebhooksTable, RunHistoryTable];
     public static IReadOnlyList<string> Queues { get; } = [SyncRunsQueue, SyncRunsQueue + "-poison", WebhooksQueue, WebhooksQueue + "-poison"];
 }

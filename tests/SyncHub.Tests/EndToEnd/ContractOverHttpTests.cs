@@ -86,6 +86,7 @@ public sealed class ContractOverHttpTests : IAsyncLifetime
             ["POST sync/start"] = new("sync/start", "", Control()),
             ["POST sync/pause"] = new("sync/pause", "", Control()),
             ["GET sync/status"] = new("sync/status", $"provider_config_key={Integration}&syncs=*&connection_id={id}", null),
+            ["GET sync/runs"] = new("sync/runs", $"provider_config_key={Integration}&connection_id={id}&sync=issues&limit=5", null),
             ["PUT sync/update-connection-frequency"] = new("sync/update-connection-frequency", "", new JsonObject
             {
                 ["provider_config_key"] = Integration, ["connection_id"] = connection, ["sync_name"] = "issues", ["frequency"] = "every 2 hours",

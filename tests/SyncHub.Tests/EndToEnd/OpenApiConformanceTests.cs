@@ -114,6 +114,9 @@ public sealed class OpenApiConformanceTests
         var status = await api.CallAsync("GET", "/sync/status", $"/sync/status?provider_config_key=github&syncs=*&connection_id={escaped}");
         Assert.Equal(2, status.Json["syncs"]!.AsArray().Count);
         Assert.All(status.Json["syncs"]!.AsArray(), s => Assert.NotNull(s!["finishedAt"]));
+        var runs = await api.CallAsync("GET", "/sync/runs", $"/sync/runs?provider_config_key=github&connection_id={escaped}&sync=issues&limit=10");
+        Assert.NotEmpty(runs.Json["runs"]!.AsArray());
+        await api.CallAsync("GET", "/sync/runs", $"/sync/runs?provider_config_key=github&connection_id={escaped}&sync=labels&variant=base");
         await api.CallAsync("PUT", "/sync/update-connection-frequency", "/sync/update-connection-frequency",
             new JsonObject { ["provider_config_key"] = "github", ["connection_id"] = id, ["sync_name"] = "labels", ["frequency"] = "every 2 hours" });
         await api.CallAsync("PUT", "/sync/update-connection-frequency", "/sync/update-connection-frequency",
@@ -145,6 +148,8 @@ public sealed class OpenApiConformanceTests
         await api.CallAsync("GET", "/connections/{connectionId}", $"/connections/{escaped}-missing?provider_config_key=github", expect: 404);
         await api.CallAsync("POST", "/sync/trigger", "/sync/trigger", new JsonObject { ["provider_config_key"] = "github", ["connection_id"] = id + "-missing", ["syncs"] = new JsonArray() }, expect: 404);
         await api.CallAsync("GET", "/sync/status", "/sync/status?provider_config_key=gitlab&syncs=*", expect: 400);
+        await api.CallAsync("GET", "/sync/runs", $"/sync/runs?provider_config_key=github&connection_id={escaped}&sync=nope", expect: 400);
+        await api.CallAsync("GET", "/sync/runs", $"/sync/runs?provider_config_key=github&connection_id={escaped}-missing&sync=issues", expect: 404);
         await api.CallAsync("DELETE", "/sync/{name}/variant/{variant}", "/sync/labels/variant/v2", variantBody, expect: 404);
         await api.CallAsync("POST", "/sync/{name}/variant/{variant}", "/sync/labels/variant/base", variantBody, expect: 400);
         await api.CallAsync("GET", "/openapi.json", "/openapi.json?format=yaml", expect: 400, client: anonymous);

@@ -28,7 +28,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public void Every_http_trigger_is_fuzzed()
     {
         // The generator below knows a body/query shape for each of these; a new endpoint must be added to it.
-        Assert.Equal(20, Endpoints.Count);
+        Assert.Equal(21, Endpoints.Count);
         Assert.All(Endpoints, e => Assert.Contains(e.Route, FuzzRequests.KnownRoutes));
     }
 
@@ -190,7 +190,7 @@ public static class FuzzRequests
 {
     public static readonly string[] KnownRoutes =
     [
-        "records", "records/prune", "sync/trigger", "sync/start", "sync/pause", "sync/status", "sync/update-connection-frequency",
+        "records", "records/prune", "sync/trigger", "sync/start", "sync/pause", "sync/status", "sync/runs", "sync/update-connection-frequency",
         "sync/{name}/variant/{variant}", "integrations", "environment-variables", "connections", "connections/{connectionId}",
         "connections/metadata", "openapi.json", "dashboard", "webhooks/redeliver",
     ];
@@ -198,7 +198,7 @@ public static class FuzzRequests
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FUZZ"];
     private static readonly string[] QueryKeys =
     [
-        "model", "limit", "cursor", "modified_after", "filter", "ids", "variant", "provider_config_key", "connection_id", "syncs",
+        "model", "limit", "cursor", "modified_after", "filter", "ids", "variant", "provider_config_key", "connection_id", "syncs", "sync",
         "connectionId", "integrationId", "force_refresh", "refresh_token", "modifiedAfter", "delta", "x", "", "%00", "é", "a[b]",
     ];
     private static readonly string[] BodyKeys =

@@ -147,8 +147,9 @@ public sealed class RunRequestCountTests(ITestOutputHelper output)
         Print("one checkpoint", checkpoint);
         Print("run end", end);
         Assert.Equal(["PUT if-match schedules"], checkpoint.Select(Kind));
-        // The next run's due entry, then the row (idle, outcome, next run) in one conditional write: was 5.
-        Assert.Equal(["PUT dueruns", "PUT if-match schedules"], end.Select(Kind));
+        // The next run's due entry, then the row (idle, outcome, next run) in one conditional write: was 5. Then the
+        // run's history row, and the query of the sync's history keys that deletes those past the newest 50.
+        Assert.Equal(["PUT dueruns", "PUT if-match schedules", "PUT runhistory", "GET runhistory"], end.Select(Kind));
         var schedule = (await engine.ScheduleAsync(connection, "issues"))!;
         Assert.Equal(ended!.ETag, schedule.ETag);
         Assert.Equal((RunStates.Idle, "SUCCESS", 3, 1), (schedule.RunState, schedule.LastStatus, schedule.LastResult["GithubIssue"].Added, schedule.Successes));
@@ -180,8 +181,8 @@ public sealed class RunRequestCountTests(ITestOutputHelper output)
         // The conditional write fails (412), the row is read again and the heartbeat applied to it.
         Assert.Equal(["PUT if-match schedules", "GET schedules", "PUT if-match schedules"], heartbeat.Select(Kind));
         Assert.False(lease.IsLost);
-        // The end is two writes again, and sends the run the trigger owes.
-        Assert.Equal(["PUT dueruns", "PUT if-match schedules", "POST queue"], end.Select(Kind));
+        // The end is two writes again (and the history), and sends the run the trigger owes.
+        Assert.Equal(["PUT dueruns", "PUT if-match schedules", "PUT runhistory", "GET runhistory", "POST queue"], end.Select(Kind));
         Assert.True(ended!.TriggerPending);
         Assert.Equal((RunStates.Idle, "SUCCESS"), (ended.RunState, ended.LastStatus));
     }
