@@ -3,11 +3,11 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+
+using SyncHub.Tests.Infrastructure;
 
 namespace SyncHub.Tests.Connections;
 
@@ -60,15 +60,9 @@ public sealed class FakeOAuthServer : IAsyncDisposable
 
     public static async Task<FakeOAuthServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeOAuthServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        server.TokenUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/token");
+        FakeOAuthServer? server = null;
+        var (app, address) = await LoopbackServer.StartAsync(context => server!.HandleAsync(context));
+        server = new FakeOAuthServer(app) { TokenUrl = new Uri(address, "/token") };
         return server;
     }
 

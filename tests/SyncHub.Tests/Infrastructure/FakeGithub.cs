@@ -76,14 +76,9 @@ public sealed class FakeGithub : IAsyncDisposable
 
     public static async Task<FakeGithub> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         FakeGithub? fake = null;
-        app.Run(context => fake!.HandleAsync(context));
-        await app.StartAsync();
-        fake = new FakeGithub(app, new Uri(app.Urls.First() + "/"));
+        var (app, address) = await LoopbackServer.StartAsync(context => fake!.HandleAsync(context));
+        fake = new FakeGithub(app, new Uri(address, "/"));
         return fake;
     }
 

@@ -48,14 +48,9 @@ public sealed partial class FakeSaas : IAsyncDisposable
 
     public static async Task<FakeSaas> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         FakeSaas? fake = null;
-        app.Run(context => fake!.ServeAsync(context));
-        await app.StartAsync();
-        fake = new FakeSaas(app, new Uri(app.Urls.First() + "/"));
+        var (app, address) = await LoopbackServer.StartAsync(context => fake!.ServeAsync(context));
+        fake = new FakeSaas(app, new Uri(address, "/"));
         return fake;
     }
 

@@ -84,11 +84,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{Port}");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.Run(async context =>
+        (_app, _) = await LoopbackServer.StartAsync(async context =>
         {
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
@@ -97,9 +93,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             _received.Enqueue(new Received(body, headers, DateTimeOffset.UtcNow, status));
             context.Response.StatusCode = status;
             await context.Response.WriteAsync("ok");
-        });
-        await app.StartAsync();
-        _app = app;
+        }, Port);
     }
 
     public async Task StopAsync()

@@ -3,11 +3,11 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+
+using SyncHub.Tests.Infrastructure;
 
 namespace SyncHub.Tests.Sdk;
 
@@ -37,23 +37,17 @@ public sealed class FakeProvider : IAsyncDisposable
 
     public static async Task<FakeProvider> StartAsync(Func<HttpContext, int, Task> respond)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var provider = new FakeProvider(app);
-        app.Run(async context =>
+        FakeProvider? provider = null;
+        var (app, address) = await LoopbackServer.StartAsync(async context =>
         {
-            var number = Interlocked.Increment(ref provider._count);
+            var number = Interlocked.Increment(ref provider!._count);
             var request = context.Request;
             provider._requests.Enqueue(new ReceivedRequest(
                 number, request.Method, request.Path.ToUriComponent() + request.QueryString.ToUriComponent(),
                 request.Headers.Authorization.FirstOrDefault(), request.Headers.UserAgent.FirstOrDefault(), DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
             await respond(context, number);
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        provider.Url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        provider = new FakeProvider(app) { Url = address };
         return provider;
     }
 
