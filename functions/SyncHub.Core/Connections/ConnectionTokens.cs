@@ -169,6 +169,7 @@ public sealed partial class ConnectionTokens(
         ConnectionAuthError? error = null;
         Connection? marked = null;
         var episodeStarted = false;
+        var authMode = "";
         await store.UpdateRowAsync(integration, connectionId, current =>
         {
             if (current?.Refresh?.Id != leaseId)
@@ -177,6 +178,7 @@ public sealed partial class ConnectionTokens(
                 return null;
             }
             episodeStarted = current.Connection.AuthError is null;
+            authMode = current.CredentialsType;
             error = new ConnectionAuthError(current.Connection.AuthError?.LogId ?? NewLogId(), message, clock.GetUtcNow());
             marked = current.Connection with { AuthError = error };
             return current with { Connection = marked, Refresh = null };
@@ -186,7 +188,7 @@ public sealed partial class ConnectionTokens(
         {
             try
             {
-                await events.OnRefreshFailedAsync(marked, error, CancellationToken.None);
+                await events.OnRefreshFailedAsync(marked, authMode, error, CancellationToken.None);
             }
             catch (Exception e)
             {

@@ -8,13 +8,14 @@ namespace SyncHub.Core.Connections;
 /// </summary>
 public interface IConnectionEvents
 {
-    Task OnRefreshFailedAsync(Connection connection, ConnectionAuthError error, CancellationToken ct);
+    /// <param name="authMode">The connection's credentials type (<c>OAUTH2</c>, <c>OAUTH2_CC</c>).</param>
+    Task OnRefreshFailedAsync(Connection connection, string authMode, ConnectionAuthError error, CancellationToken ct);
 }
 
 /// <summary>The default: nobody listens.</summary>
 public sealed class NoConnectionEvents : IConnectionEvents
 {
-    public Task OnRefreshFailedAsync(Connection connection, ConnectionAuthError error, CancellationToken ct) => Task.CompletedTask;
+    public Task OnRefreshFailedAsync(Connection connection, string authMode, ConnectionAuthError error, CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>

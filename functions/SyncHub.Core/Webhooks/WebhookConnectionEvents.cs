@@ -4,13 +4,12 @@ using SyncHub.Core.Connections;
 namespace SyncHub.Core.Webhooks;
 
 /// <summary>A failed token refresh (once per failure episode) becomes an auth webhook, when webhooks are configured.</summary>
-public sealed class WebhookConnectionEvents(WebhookOutbox outbox, ConnectionStore connections, ILogger<WebhookConnectionEvents> logger) : IConnectionEvents
+public sealed class WebhookConnectionEvents(WebhookOutbox outbox, ILogger<WebhookConnectionEvents> logger) : IConnectionEvents
 {
-    public async Task OnRefreshFailedAsync(Connection connection, ConnectionAuthError error, CancellationToken ct)
+    public async Task OnRefreshFailedAsync(Connection connection, string authMode, ConnectionAuthError error, CancellationToken ct)
     {
         try
         {
-            var authMode = (await connections.GetWithCredentialsAsync(connection.ProviderConfigKey, connection.ConnectionId, ct))?.Credentials.Type ?? "OAUTH2";
             await outbox.RefreshFailedAsync(connection.ProviderConfigKey, connection.ConnectionId, connection.Provider, authMode, error.Message, ct);
         }
         catch (Exception e)

@@ -404,7 +404,7 @@ public sealed class OAuthRefreshTests : IAsyncLifetime
     {
         public ConcurrentQueue<(Connection Connection, ConnectionAuthError Error)> Calls { get; } = new();
 
-        public Task OnRefreshFailedAsync(Connection connection, ConnectionAuthError error, CancellationToken ct)
+        public Task OnRefreshFailedAsync(Connection connection, string authMode, ConnectionAuthError error, CancellationToken ct)
         {
             Calls.Enqueue((connection, error));
             return Task.CompletedTask;

@@ -21,7 +21,7 @@ public sealed class RefreshFailureWebhookTests
         // What ConnectionTokens calls once per failure episode.
         var events = engine.Get<IConnectionEvents>();
         Assert.IsType<WebhookConnectionEvents>(events);
-        await events.OnRefreshFailedAsync(connection, new ConnectionAuthError("log-1", "OAuth refresh failed: invalid_grant", DateTimeOffset.UtcNow), default);
+        await events.OnRefreshFailedAsync(connection, "OAUTH2", new ConnectionAuthError("log-1", "OAuth refresh failed: invalid_grant", DateTimeOffset.UtcNow), default);
 
         // Deliver what was queued, as the DeliverWebhook function does.
         var delivery = engine.Get<WebhookDelivery>();
