@@ -86,40 +86,25 @@ public sealed class RecordReader(RecordSetStore sets, StorageClients storage, Re
     /// <summary>The exact number of non-deleted records (the meta row's counter).</summary>
     public async Task<long> CountAsync(RecordPartition partition, CancellationToken ct)
     {
-        var set = cache.Find(partition) ?? await sets.FindAsync(partition, ct);
-        if (set is null)
+        var cached = cache.Find(partition);
+        var set = cached ?? await sets.FindAsync(partition, ct);
+        while (set is not null)
         {
-            return 0;
+            try
+            {
+                var meta = await RecordRows.MetaRows(storage.Table(set.TableName)).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct, [RecordMetaRows.LiveColumn]);
+                cache.Remember(set);
+                return meta?.Value.Live ?? 0;
+            }
+            catch (RequestFailedException e) when (e.Status is 404 or 409)
+            {
+                // No table: nothing written yet (0), or a cached set that was emptied or deleted since (ask again, once).
+                cache.Forget(partition);
+                set = cached is not null ? await sets.FindAsync(partition, ct) : null;
+                cached = null;
+            }
         }
-        try
-        {
-            var meta = await RecordRows.MetaRows(storage.Table(set.TableName)).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct, [RecordMetaRows.LiveColumn]);
-            cache.Remember(set);
-            return meta?.Value.Live ?? 0;
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 409)
-        {
-            // A cached set that was emptied or deleted since: ask again.
-            cache.Forget(partition);
-            return await CountUncachedAsync(partition, ct);
-        }
-    }
-
-    private async Task<long> CountUncachedAsync(RecordPartition partition, CancellationToken ct)
-    {
-        if (await sets.FindAsync(partition, ct) is not { } set)
-        {
-            return 0;
-        }
-        try
-        {
-            var meta = await RecordRows.MetaRows(storage.Table(set.TableName)).GetAsync(RecordRows.PartitionKey, RecordRows.MetaRowKey, ct, [RecordMetaRows.LiveColumn]);
-            return meta?.Value.Live ?? 0;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return 0;
-        }
+        return 0;
     }
 
     public static string RangeFilter(Cursor? after, long? modifiedAfter, Cursor? until = null)
