@@ -21,7 +21,11 @@ namespace SyncHub.Core.Records;
 /// </summary>
 public sealed class RecordWriteSession
 {
-    private const int MaxAttempts = 8;
+    // A writer that keeps losing to another on the same partition backs off exponentially (full jitter, capped), so
+    // it waits out the other's run instead of colliding with its every batch: 12 attempts wait at most ~6 s in all.
+    private const int MaxAttempts = 12;
+    private const int BackoffBaseMs = 20;
+    private const int BackoffCapMs = 1_000;
     private const int ParallelReads = 32;
 
     /// <summary>A batch scans the index instead of point-reading its ids when the set holds at most this many records per batch id.</summary>
@@ -348,10 +352,10 @@ public sealed class RecordWriteSession
                 // What was committed before the conflict stays done; the rest is re-planned on a fresh view.
                 pending = pending.Where(p => !done.Contains(p)).ToList();
                 // Two writers that keep failing each other (on Azurite a read can even see another writer's transaction
-                // before it rolls back) stop doing it in step: a short random pause, longer with each attempt.
+                // before it rolls back) stop doing it in step: a random pause whose bound doubles with each attempt.
                 if (attempt > 1)
                 {
-                    await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
+                    await Task.Delay(Backoff(attempt), ct);
                 }
                 await ReloadAsync(ct);
             }
@@ -359,6 +363,9 @@ public sealed class RecordWriteSession
         result.Rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
         return result;
     }
+
+    internal static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.Next(1, Math.Min(BackoffCapMs, BackoffBaseMs << Math.Min(attempt - 1, 16)) + 1));
 
     /// <summary>A transaction is stored: the view and the counts follow it.</summary>
     private void Committed(PlannedTransaction transaction, BatchResult result)
