@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using SyncHub.Core.Model;
 using SyncHub.Core.Storage;
 
 namespace SyncHub.Core.Records;
@@ -34,6 +35,15 @@ public static class RecordRows
     public const int MaxTransactionOperations = 100;
 
     public static string IndexRowKey(string id) => IndexPrefix + StorageKeys.Hash(id);
+
+    /// <summary>The index entry a record row carries (it has every index column; its cursor is its key): what a read
+    /// of record rows in cursor order selects (<see cref="StoredOrderWindow"/>).</summary>
+    internal static IndexEntry EntryOf(TableEntity row)
+    {
+        var action = row.GetString("Action") ?? "ADDED";
+        return new IndexEntry(row.GetString("Id") ?? "", Cursor.FromRowKey(row.RowKey).Ticks, row.GetString("Hash") ?? "",
+            row.GetInt64("FirstSeen") ?? 0, action == "DELETED", row.GetInt64("PrunedAt") ?? 0, action, row.GetInt32("Size") ?? 0);
+    }
 
     /// <summary>A record table's <c>meta</c> row, through its codec.</summary>
     internal static RowTable<RecordMeta> MetaRows(TableClient table) => new(table, RecordMetaRows.Codec);

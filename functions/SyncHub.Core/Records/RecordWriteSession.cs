@@ -52,27 +52,10 @@ public sealed class RecordWriteSession
     private InsertedIds? _inserted;
 
     /// <summary>
-    /// Loaded when a save reads a large share of the set (a full sync saving every record again): every stored id's key
-    /// (64 bits of its index hash) and what its payload hash is (64 bits; 0 for a deleted or pruned record). Kept with
-    /// the same rule as <see cref="_inserted"/>: valid while every commit is fenced on this session's meta ETag, updated
-    /// by each of its commits, dropped by a reload. With it, a save looks up only the ids whose payload changed.
+    /// Set while the set was not empty when the view was loaded: large saves find their stored entries by reading ahead
+    /// in cursor order (a full sync saving every record again) instead of a point read per id. Dropped by a reload.
     /// </summary>
-    private Dictionary<ulong, ulong>? _digest;
-
-    /// <summary>Ids this session's saves have looked up or judged since the set was (re)loaded.</summary>
-    private long _judged;
-
-    /// <summary>
-    /// A save loads the digest once the ids it judged (with this batch) are at least <see cref="DigestMinIds"/> and a
-    /// <c>1/DigestShare</c> of the set: it costs one request per 1,000 stored records (at least 16) instead of one per
-    /// id, so incremental runs keep their point reads and a full sync reads the index once.
-    /// </summary>
-    internal const int DigestShare = 16;
-
-    internal const int DigestMinIds = 1000;
-
-    /// <summary>Sets above this size are never digested (its memory: about 30 bytes per stored record).</summary>
-    internal const long DigestLimit = 1_000_000;
+    private StoredOrderWindow? _window;
 
     internal RecordWriteSession(RecordPartition partition, RecordSetStore sets, StorageClients storage, TimeProvider clock, ILogger logger)
     {
@@ -87,6 +70,9 @@ public sealed class RecordWriteSession
 
     /// <summary>Non-deleted records, exactly (the meta row's counter).</summary>
     public long LiveCount => _meta.Live;
+
+    /// <summary>Index entries the stored-order window holds now (its memory; 0 when off).</summary>
+    internal int WindowHeld => _window?.Held ?? 0;
 
     /// <summary>Records stored, deleted or not, exactly (the meta row's counter).</summary>
     public long TotalCount => _meta.Total;
@@ -117,102 +103,26 @@ public sealed class RecordWriteSession
         _committer = new RecordWriteCommitter(_table, meta?.ETag);
         _meta = meta?.Value ?? RecordMeta.Empty(_set.Floor);
         _inserted = _meta.Total == 0 ? new InsertedIds() : null;
-        _digest = null;
-        _judged = 0;
+        _window = _meta.Total > 0 ? new StoredOrderWindow(_table, _meta.HighWater) : null;
     }
 
     /// <summary>
-    /// The ids of a save that need a lookup, the rest judged from the digest: unchanged (same payload hash, neither
-    /// deleted nor pruned) or new (not in it). Loads the digest first when this session is saving a large share of a set.
-    /// </summary>
-    private async Task<(IReadOnlyList<BatchItem> ToPlan, IReadOnlyList<BatchItem> ToLookUp, int Unchanged)> JudgeAsync(
-        WriteMode mode, IReadOnlyList<BatchItem> items, CancellationToken ct)
-    {
-        if (mode != WriteMode.Save || _inserted is not null || _meta.Total == 0)
-        {
-            return (items, items, 0);
-        }
-        _judged += items.Count;
-        if (_digest is null && _meta.Total <= DigestLimit && _meta.Total > (long)ScanRatio * items.Count && _judged >= DigestMinIds && _judged * DigestShare >= _meta.Total)
-        {
-            _digest = await LoadDigestAsync(ct);
-        }
-        if (_digest is null)
-        {
-            return (items, items, 0);
-        }
-        var toPlan = new List<BatchItem>();
-        var toLookUp = new List<BatchItem>();
-        var unchanged = 0;
-        foreach (var item in items)
-        {
-            if (!_digest.TryGetValue(IdKey(item.Id), out var stored))
-            {
-                // Not in the digest: a new id, planned as an insert without a lookup.
-                toPlan.Add(item);
-            }
-            else if (stored != 0 && stored == PayloadKey(item.Payload!.Hash))
-            {
-                unchanged++;
-            }
-            else
-            {
-                toPlan.Add(item);
-                toLookUp.Add(item);
-            }
-        }
-        return (toPlan, toLookUp, unchanged);
-    }
-
-    private async Task<Dictionary<ulong, ulong>> LoadDigestAsync(CancellationToken ct)
-    {
-        var digest = new Dictionary<ulong, ulong>((int)_meta.Total);
-        await Parallel.ForEachAsync(IndexRanges, new ParallelOptions { MaxDegreeOfParallelism = ParallelIndexScans, CancellationToken = ct }, async (range, token) =>
-        {
-            await foreach (var entry in ScanIndexRangeAsync(range.From, range.To, token))
-            {
-                var (key, value) = (IdKey(entry.Id), DigestValue(entry));
-                lock (digest)
-                {
-                    digest[key] = value;
-                }
-            }
-        });
-        _logger.LogDebug("Record partition {Partition}: digest of {Count} index entries loaded", _partition, digest.Count);
-        return digest;
-    }
-
-    private static ulong IdKey(string id)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id), hash);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(hash);
-    }
-
-    private static ulong PayloadKey(string payloadHash)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(payloadHash), hash);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(hash) | 1;
-    }
-
-    private static ulong DigestValue(IndexEntry entry) => entry.Deleted || entry.Pruned ? 0 : PayloadKey(entry.Hash);
-
-    /// <summary>
-    /// The stored index entries of <paramref name="ids"/> (a batch's), nothing else: what the planner needs. An empty
+    /// The stored index entries of <paramref name="items"/> (a batch's), nothing else: what the planner needs. An empty
     /// set (meta total 0) needs no read at all, nor does an id this session certainly did not insert while it knows it
     /// inserted everything stored (<see cref="_inserted"/>); a set at most <see cref="ScanRatio"/> times the batch is read with one
-    /// streamed index scan (few requests, at most that many entities per batch id); any larger set with point reads of
-    /// the batch's ids, <see cref="ParallelReads"/> at a time. Either way the cost follows the batch, not the set, and
-    /// only the batch's entries are kept. The entries are valid while meta keeps this session's ETag: every commit
-    /// (or <see cref="RecordWriteCommitter.ConfirmUnchangedAsync"/>) asserts it after they were read.
+    /// streamed index scan (few requests, at most that many entities per batch id); a large save looks in the
+    /// <see cref="StoredOrderWindow"/> first (a range read per 1,000 records when the source lists them in stored
+    /// order); the rest are point-read, <see cref="ParallelReads"/> at a time. Either way the cost follows the batch, not
+    /// the set, and only the batch's entries (and the window's) are kept. The entries are valid while meta keeps this
+    /// session's ETag: every commit (or <see cref="RecordWriteCommitter.ConfirmUnchangedAsync"/>) asserts it after they were read.
     /// </summary>
-    private async Task<Dictionary<string, IndexEntry>> LookupAsync(IReadOnlyList<BatchItem> items, CancellationToken ct)
+    /// <returns>The entries found, and how many of them the window held (null: the window was not asked).</returns>
+    private async Task<(Dictionary<string, IndexEntry> Found, int? WindowHits)> LookupAsync(WriteMode mode, IReadOnlyList<BatchItem> items, CancellationToken ct)
     {
         var found = new Dictionary<string, IndexEntry>(StringComparer.Ordinal);
         if (_meta.Total == 0 || items.Count == 0)
         {
-            return found;
+            return (found, null);
         }
         if (_inserted is not null)
         {
@@ -221,7 +131,7 @@ public sealed class RecordWriteSession
             items = items.Where(i => _inserted.MightContain(i.Id)).ToList();
             if (items.Count == 0)
             {
-                return found;
+                return (found, null);
             }
         }
         if (_meta.Total <= (long)ScanRatio * items.Count)
@@ -237,7 +147,14 @@ public sealed class RecordWriteSession
                     }
                 }
             }
-            return found;
+            return (found, null);
+        }
+        int? windowHits = null;
+        if (mode == WriteMode.Save && items.Count >= StoredOrderWindow.MinBatch && _window is { Active: true } window)
+        {
+            found = await window.FindAsync(items.Select(i => i.Id).ToList(), ct);
+            windowHits = found.Count;
+            items = items.Where(i => !found.ContainsKey(i.Id)).ToList();
         }
         var rows = RecordRows.IndexRows(_table);
         await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = ct }, async (item, token) =>
@@ -251,7 +168,7 @@ public sealed class RecordWriteSession
                 }
             }
         });
-        return found;
+        return (found, windowHits);
     }
 
     /// <summary>
@@ -319,11 +236,9 @@ public sealed class RecordWriteSession
             var done = new HashSet<BatchItem>();
             try
             {
-                var (toPlan, toLookUp, judgedUnchanged) = await JudgeAsync(mode, pending, ct);
-                var stored = await LookupAsync(toLookUp, ct);
-                var payloads = await ReadPayloadsAsync(RecordWritePlanner.PayloadsToRead(mode, toPlan, stored), ct);
-                var plan = RecordWritePlanner.Plan(mode, toPlan, stored, payloads, _meta, _clock);
-                plan.Unchanged += judgedUnchanged;
+                var (stored, windowHits) = await LookupAsync(mode, pending, ct);
+                var payloads = await ReadPayloadsAsync(RecordWritePlanner.PayloadsToRead(mode, pending, stored), ct);
+                var plan = RecordWritePlanner.Plan(mode, pending, stored, payloads, _meta, _clock);
                 if (plan.Transactions.Count > 0)
                 {
                     await _committer.CommitAsync(plan, transaction =>
@@ -338,6 +253,10 @@ public sealed class RecordWriteSession
                 }
                 result.Unchanged += plan.Unchanged;
                 result.Rejected.AddRange(plan.Rejected);
+                if (windowHits is { } hits)
+                {
+                    _window!.Advance(pending.Count, hits, stored.Values, ct);
+                }
                 break;
             }
             catch (StaleViewException stale)
@@ -375,12 +294,15 @@ public sealed class RecordWriteSession
         {
             if (change.Kind == ChangeKind.Insert)
             {
-                _inserted?.Add(change.Item.Id);
+                if (_inserted is not null && !_inserted.TryAdd(change.Item.Id))
+                {
+                    // Its memory cap is reached: from now on this session looks its ids up like any other.
+                    _logger.LogInformation("Record partition {Partition}: {Count} ids inserted, past the inserted-id filter's {Bytes} bytes; looking ids up from now on",
+                        _partition, _inserted.Count, InsertedIds.MaxBytes);
+                    _inserted = null;
+                }
             }
-            if (_digest is not null)
-            {
-                _digest[IdKey(change.Item.Id)] = DigestValue(change.Entry);
-            }
+            _window?.Forget(change.Item.Id);
             if (change.Kind == ChangeKind.Restore)
             {
                 result.Unchanged++;

@@ -12,7 +12,7 @@ public sealed class InsertedIdsTests
         Assert.False(ids.MightContain("issue-000000"));
         for (var i = 0; i < 100_000; i++)
         {
-            ids.Add($"issue-{i:D6}");
+            Assert.True(ids.TryAdd($"issue-{i:D6}"));
         }
         Assert.Equal(100_000, ids.Count);
         Assert.All(Enumerable.Range(0, 100_000), i => Assert.True(ids.MightContain($"issue-{i:D6}")));
@@ -29,8 +29,26 @@ public sealed class InsertedIdsTests
         var ids = new InsertedIds();
         for (var i = 0; i < 3_000; i++)
         {
-            ids.Add($"issue-{i:D6}");
+            Assert.True(ids.TryAdd($"issue-{i:D6}"));
         }
         Assert.DoesNotContain(Enumerable.Range(3_000, 100_000), i => ids.MightContain($"issue-{i:D6}"));
+    }
+
+    [Fact]
+    public void Its_memory_stops_at_the_cap_and_what_was_added_stays_found()
+    {
+        // Layers of 20,480 and 40,960 bytes fit in 64 KiB; the third (81,920) would not.
+        var ids = new InsertedIds(maxBytes: 64 * 1024);
+        var added = 0;
+        while (ids.TryAdd($"issue-{added:D6}"))
+        {
+            added++;
+        }
+        Assert.Equal(16_384 + 32_768, added);
+        Assert.Equal(61_440, ids.Bytes);
+        Assert.False(ids.TryAdd("another"));
+        Assert.Equal(added, ids.Count);
+        Assert.All(Enumerable.Range(0, added), i => Assert.True(ids.MightContain($"issue-{i:D6}")));
+        Assert.True(InsertedIds.MaxBytes <= 16 * 1024 * 1024);
     }
 }

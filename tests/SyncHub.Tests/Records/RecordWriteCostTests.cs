@@ -139,8 +139,14 @@ public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3005, session.TotalCount);
     }
 
+    private static bool IsRecordRangeRead(StorageRequest r) =>
+        r.Table == "records" && r.Method == "GET" && r.Path.EndsWith("()", StringComparison.Ordinal);
+
+    private static bool IsIndexPointRead(StorageRequest r) =>
+        r.Table == "records" && r.Path.Contains("RowKey='i:", StringComparison.Ordinal);
+
     [Fact]
-    public async Task A_full_sync_saving_every_record_again_reads_the_index_once_and_point_reads_only_changed_ids()
+    public async Task A_full_sync_saving_every_record_again_reads_ahead_in_stored_order_and_point_reads_only_new_ids()
     {
         var partition = await StoredAsync(3000);
         _log.Clear();
@@ -153,20 +159,48 @@ public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
             var batch = RecordsFixture.Issues(995, from).Concat(RecordsFixture.Issues(5, from + 995, "changed")).Concat(RecordsFixture.Issues(5, 10_000 + from)).ToList();
             var result = await session.SaveAsync(batch, None);
             (unchanged, updated, added) = (unchanged + result.Unchanged, updated + result.Updated, added + result.Added);
+            Assert.True(session.WindowHeld <= 2 * 1005, $"the window holds {session.WindowHeld} entries after batch {from / 1000 + 1}");
         }
         var requests = _log.Requests;
         _log.Enabled = false;
         Print("full re-save of 3,000 stored (15 changed, 15 new), batches of 1,000", requests);
         Assert.Equal((2985, 15, 15), (unchanged, updated, added));
         Assert.Equal(3015, session.TotalCount);
-        // The first batch is a third of the set: the session reads the index once (16 key ranges) into its digest, then
-        // point-reads only the ids whose payload changed; new ids need none (was: 3,000 index point reads).
-        Assert.Equal(15, requests.Count(r => r.Table == "records" && r.Path.Contains("RowKey='i:", StringComparison.Ordinal)));
-        Assert.Equal(16, requests.Count(r => r.Table == "records" && r.Method == "GET" && r.Path.EndsWith("()", StringComparison.Ordinal)));
+        // The source lists the records in the order they were stored: one range read of record rows per batch (the
+        // first reads 5 rows more, to hold as many entries as it has ids) finds every stored one, changed or not; only
+        // the 15 new ids, not in the window, are point-read (was: one index point read per id, 3,000). The last read
+        // reached the set's end, so nothing is read after the last batch.
+        Assert.Equal(15, requests.Count(IsIndexPointRead));
+        Assert.Equal(4, requests.Count(IsRecordRangeRead));
+        Assert.DoesNotContain(requests, r => r.Path.Contains("RowKey ge 'i:", StringComparison.Ordinal));
         using var fx = new RecordsFixture();
         var stored = await fx.ReadAllAsync(partition);
         Assert.Equal(3015, stored.Count);
         Assert.Equal(15, stored.Count(r => r.Action == "UPDATED"));
+    }
+
+    [Fact]
+    public async Task A_save_in_another_order_than_stored_turns_the_window_off_after_two_batches_and_point_reads()
+    {
+        var partition = await StoredAsync(3000);
+        _log.Clear();
+        _log.Enabled = true;
+        var session = await Writer.OpenAsync(partition, None);
+        // Every third record, then the next third …: each batch of 100 is spread over the whole set.
+        var unchanged = 0;
+        var order = Enumerable.Range(0, 3000).OrderBy(i => i % 30).ThenBy(i => i).ToList();
+        foreach (var chunk in order.Chunk(100).Take(5))
+        {
+            unchanged += (await session.SaveAsync(chunk.Select(i => RecordsFixture.Issues(1, i)[0]).ToList(), None)).Unchanged;
+        }
+        var requests = _log.Requests;
+        _log.Enabled = false;
+        Print("5 batches of 100 in another order than stored", requests);
+        Assert.Equal(500, unchanged);
+        // Two reads ahead found too little (the first batch's, and one after re-anchoring): the rest are point reads.
+        Assert.Equal(2, requests.Count(IsRecordRangeRead));
+        Assert.InRange(requests.Count(IsIndexPointRead), 500 - 2 * 100, 500);
+        Assert.Equal(0, session.WindowHeld);
     }
 
     [Fact]
