@@ -39,6 +39,9 @@ internal sealed class StoredOrderWindow
     private int _lastBatch = MinBatch;
     private Task<Page>? _prefetch;
 
+    /// <summary>Ids the writer committed while <see cref="_prefetch"/> was in flight (a batch's at most).</summary>
+    private readonly HashSet<string> _movedDuringRead = new(StringComparer.Ordinal);
+
     /// <param name="highWater">The set's high-water cursor when the writer loaded its view: rows above it are the
     /// writer's own, already known, so the window never reads them.</param>
     public StoredOrderWindow(TableClient table, long highWater)
@@ -69,6 +72,8 @@ internal sealed class StoredOrderWindow
         {
             Append(await ReadAsync(Math.Min(MaxPage, ids.Count - _byId.Count), ct));
         }
+        // The next batch's entries are read while this one is judged and committed.
+        StartRead(ct);
         var found = new Dictionary<string, IndexEntry>(StringComparer.Ordinal);
         foreach (var id in ids)
         {
@@ -102,6 +107,9 @@ internal sealed class StoredOrderWindow
             _misses++;
             _ordered.Clear();
             _byId.Clear();
+            // A read in flight continues from where the window was: it is left to finish unobserved.
+            _prefetch = null;
+            _movedDuringRead.Clear();
             if (furthest > 0)
             {
                 // Follow the source: read on after the last record this batch found.
@@ -109,17 +117,31 @@ internal sealed class StoredOrderWindow
                 _exhausted = false;
             }
         }
-        if (Active && !_exhausted && _prefetch is null)
-        {
-            var read = ReadAsync(Math.Min(MaxPage, Math.Max(_lastBatch, MinBatch)), ct);
-            // Observed here so that a read nobody awaits any more (the writer reloaded) never goes unobserved.
-            _ = read.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
-            _prefetch = read;
-        }
+        StartRead(ct);
     }
 
     /// <summary>The writer committed a change to <paramref name="id"/>: its entry here is no longer where the record is.</summary>
-    public void Forget(string id) => _byId.Remove(id);
+    public void Forget(string id)
+    {
+        _byId.Remove(id);
+        if (_prefetch is not null)
+        {
+            // The read in flight may have seen the row before the commit moved it: its entry is dropped on arrival.
+            _movedDuringRead.Add(id);
+        }
+    }
+
+    private void StartRead(CancellationToken ct)
+    {
+        if (!Active || _exhausted || _prefetch is not null)
+        {
+            return;
+        }
+        var read = ReadAsync(Math.Min(MaxPage, Math.Max(_lastBatch, MinBatch)), ct);
+        // Observed here so that a read nobody awaits any more (the writer reloaded) never goes unobserved.
+        _ = read.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+        _prefetch = read;
+    }
 
     private void Drop(IndexEntry entry)
     {
@@ -131,15 +153,21 @@ internal sealed class StoredOrderWindow
 
     private void Append(Page page)
     {
-        foreach (var entry in page.Entries)
+        foreach (var entry in page.Entries.Where(e => !_movedDuringRead.Contains(e.Id)))
         {
             _ordered.Enqueue(entry);
             _byId[entry.Id] = entry;
         }
+        if (page.Entries.Count > 0)
+        {
+            _after = new Cursor(page.Entries[^1].Cursor).RowKey;
+        }
+        _movedDuringRead.Clear();
         _exhausted |= page.Last;
     }
 
-    /// <summary>Up to <paramref name="take"/> rows after the last one read (one request), as index entries.</summary>
+    /// <summary>Up to <paramref name="take"/> rows after the last one read (one request), as index entries; the
+    /// window moves on when the page is appended, so a read abandoned by a re-anchor changes nothing.</summary>
     private async Task<Page> ReadAsync(int take, CancellationToken ct)
     {
         var from = _after;
@@ -151,10 +179,6 @@ internal sealed class StoredOrderWindow
             entries.AddRange(page.Values.Select(RecordRows.EntryOf));
             continuation = page.ContinuationToken;
             break;
-        }
-        if (entries.Count > 0)
-        {
-            _after = new Cursor(entries[^1].Cursor).RowKey;
         }
         return new Page(entries, continuation is null);
     }
