@@ -169,6 +169,9 @@ public sealed record BenchSettings(string Storage, string SecretKey, string Encr
     /// <summary>A run queue (and due-index partition) of the benchmark's own.</summary>
     public string RunQueue { get; } = "bench-runs-" + Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>A webhook queue of the benchmark's own (no webhook URL is set, so nothing is queued on it).</summary>
+    public string WebhookQueue { get; } = "bench-hooks-" + Guid.NewGuid().ToString("N")[..8];
+
     public static BenchSettings Create(string storage, string configPath) =>
         new(storage, Guid.NewGuid().ToString(), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), configPath);
 
@@ -180,6 +183,7 @@ public sealed record BenchSettings(string Storage, string SecretKey, string Encr
         ["SyncHub:EncryptionKey"] = EncryptionKey,
         ["SyncHub:ConfigPath"] = ConfigPath,
         ["SyncHubRunQueue"] = RunQueue,
+        ["SyncHubWebhookQueue"] = WebhookQueue,
     };
 
     public void WriteLocalSettings(string path)
@@ -194,6 +198,7 @@ public sealed record BenchSettings(string Storage, string SecretKey, string Encr
             ["SyncHub__ConfigPath"] = ConfigPath,
             ["SyncHubSchedulerCron"] = "*/30 * * * * *",
             ["SyncHubRunQueue"] = RunQueue,
+            ["SyncHubWebhookQueue"] = WebhookQueue,
         };
         File.WriteAllText(path, new JsonObject { ["IsEncrypted"] = false, ["Values"] = values }.ToJsonString());
         if (!OperatingSystem.IsWindows())

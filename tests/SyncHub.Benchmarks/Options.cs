@@ -5,7 +5,7 @@ namespace SyncHub.Benchmarks;
 /// <summary>Command-line options. Unknown options stop the run with the usage text.</summary>
 public sealed class Options
 {
-    public static readonly string[] Cases = ["raw", "write", "page", "concurrent", "incremental", "scheduler"];
+    public static readonly string[] Cases = ["raw", "write", "page", "concurrent", "incremental", "status", "scheduler"];
 
     public const string Usage = """
         SyncHub.Benchmarks: measures the record store against raw Azurite in one run (DESIGN.md "Targets").
@@ -15,7 +15,7 @@ public sealed class Options
           --records N        records (and raw entities) per case (default 100000)
           --quick            a smoke run: 10000 records, shorter concurrent phase
           --changed N        records modified in the "changed" cases (default a twentieth of --records; see README)
-          --only CASES       comma-separated subset of: raw, write, page, concurrent, incremental, scheduler
+          --only CASES       comma-separated subset of: raw, write, page, concurrent, incremental, status, scheduler
                              (write also runs raw: its ratios are to raw's floors)
           --schedules N      schedules in the scheduler case (default 100000, quick 10000)
           --storage CONN     use this storage connection string instead of starting an Azurite

@@ -119,6 +119,7 @@ try
         {
             Console.WriteLine($"page: all records through GET /records?limit=500 vs a raw read of table {set.TableName}");
             await ReadCases.RunPagingAsync(recordTable, client, n, keys, results, ct);
+            await ApiCostCases.PageAsync(configuration, new StorageTraffic(), storage, connectionId!, ReadCases.Model, Math.Min(200, n / 100 - 1), results, ct);
         }
         else
         {
@@ -144,6 +145,12 @@ try
         await counted.GetRequiredService<ConnectionStore>().UpsertAsync("github", incrementalConnection, "github",
             new ConnectionCredentials("API_KEY", new JsonObject { ["type"] = "API_KEY", ["apiKey"] = "bench" }), null, null, ct);
         await IncrementalCase.RunAsync(traffic, counted.GetRequiredService<RecordWriter>(), incrementalConnection, n, results, ct);
+    }
+
+    if (options.Runs("status"))
+    {
+        Console.WriteLine("status: GET /sync/status of a connection with 10 syncs x 3 models, storage traffic counted");
+        await ApiCostCases.StatusAsync(settings.Configuration(), workDir, new StorageTraffic(), storage, results, ct);
     }
 
     if (options.Runs("scheduler"))
