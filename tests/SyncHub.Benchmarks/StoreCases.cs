@@ -79,7 +79,7 @@ public static class StoreCases
                     $"{time.TotalSeconds:0.0} s"));
             }
 
-            // Unchanged: a new session (one index scan) re-saving every record as it is.
+            // Unchanged: a new session re-saving every record as it is, in the order stored (it reads ahead in that order).
             if (writer is not null)
             {
                 var elapsed = TimeSpan.Zero;
@@ -92,9 +92,9 @@ public static class StoreCases
                 }
                 Expect(counts.Unchanged, n, "unchanged records");
                 var total = open + elapsed;
-                results.Add(new Result("write", "re-save unchanged records (incl. the session's index scan)", n / total.TotalSeconds, "records/s",
+                results.Add(new Result("write", "re-save unchanged records (a new session, in stored order)", n / total.TotalSeconds, "records/s",
                     n / total.TotalSeconds / rawRead, "raw read 1000", ">= 20,000/s", n / total.TotalSeconds >= 20_000,
-                    $"{n:N0} in {total.TotalSeconds:0.00} s, of which index scan {open.TotalSeconds:0.00} s"));
+                    $"{n:N0} in {total.TotalSeconds:0.00} s, of which open {open.TotalSeconds:0.00} s"));
             }
 
             // Changed: a sample spread over the table (which keeps its size meanwhile, so the rate per record is that of
@@ -119,8 +119,8 @@ public static class StoreCases
             {
                 Expect(counts.Updated, changedCount, "changed records saved as UPDATED");
                 var rate = changedCount / change.TotalSeconds;
-                results.Add(new Result("write", "save changed records (SaveAsync; index scan as above)", rate, "records/s", rate / rawChangeRate, "raw changed floor",
-                    "report", null, $"{changedCount:N0} of {n:N0} in {change.TotalSeconds:0.0} s; the session's index scan took {changeOpen.TotalSeconds:0.00} s more"));
+                results.Add(new Result("write", "save changed records (SaveAsync, a sample spread over the set)", rate, "records/s", rate / rawChangeRate, "raw changed floor",
+                    "report", null, $"{changedCount:N0} of {n:N0} in {change.TotalSeconds:0.0} s; opening the session took {changeOpen.TotalSeconds:0.00} s more"));
             }
         }
         finally
