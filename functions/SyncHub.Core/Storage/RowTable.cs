@@ -103,6 +103,40 @@ public sealed class RowTable<T>(TableClient table, IRowCodec<T> codec)
         }
     }
 
+    /// <summary>
+    /// Writes a row read at <paramref name="ifMatch"/> (replaced by <paramref name="replacement"/>, or deleted when it is
+    /// null) and applies <paramref name="change"/> to another row of the same partition (given null when that row does
+    /// not exist), in one transaction: both or neither. A conflict on the other row reads it again and re-applies the
+    /// change; false when the first row changed since it was read (nothing is written then).
+    /// </summary>
+    public async Task<bool> TryWriteWithAsync(string partitionKey, string rowKey, ETag ifMatch, T? replacement, string otherRowKey, Func<T?, T> change, CancellationToken ct)
+    {
+        var first = replacement is null
+            ? new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partitionKey, rowKey), ifMatch)
+            : new TableTransactionAction(TableTransactionActionType.UpdateReplace, codec.Encode(replacement), ifMatch);
+        while (true)
+        {
+            var other = await GetAsync(partitionKey, otherRowKey, ct);
+            var next = codec.Encode(change(other is { } o ? o.Value : default));
+            TableTransactionAction second = other is { } existing
+                ? new(TableTransactionActionType.UpdateReplace, next, existing.ETag)
+                : new(TableTransactionActionType.Add, next);
+            try
+            {
+                await table.SubmitTransactionAsync([first, second], ct);
+                return true;
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
+            {
+                if (e.FailedTransactionActionIndex is null or 0)
+                {
+                    return false;
+                }
+                // The other row changed (or appeared) since it was read: apply the change to the new version.
+            }
+        }
+    }
+
     public async Task DeleteAsync(string partitionKey, string rowKey, CancellationToken ct) =>
         await table.DeleteEntityAsync(partitionKey, rowKey, ETag.All, ct);
 }

@@ -84,8 +84,7 @@ public sealed class WebhookDelivery(
             var attempt = row.Attempts + 1;
             if (errors.Count == 0)
             {
-                await table.DeleteAsync(pk, row.RowKey, ct);
-                await SummarizeAsync(table, row, s => s with { LastDeliveryAt = now, LastStatus = "DELIVERED" }, ct);
+                await SettleAsync(table, row, null, s => s with { LastDeliveryAt = now, LastStatus = "DELIVERED" }, ct);
                 SyncHubTelemetry.WebhooksDelivered.Add(1, Tags(row));
                 logger.LogInformation("Webhook {DeliveryId} of {Stream} delivered (attempt {Attempt}, status {Status})", row.DeliveryId, row.Stream, attempt, lastStatus);
                 continue;
@@ -93,15 +92,15 @@ public sealed class WebhookDelivery(
             var error = string.Join("; ", errors);
             if (attempt > delays.Count)
             {
-                await table.TryReplaceAsync(row with { Attempts = attempt, LastError = error, Acked = string.Join(',', acked), Dead = true, LeaseUntil = 0, NextAttemptAt = 0 }, row.ETag, ct);
-                await SummarizeAsync(table, row, s => s with { LastStatus = "FAILED" }, ct);
+                await SettleAsync(table, row, row with { Attempts = attempt, LastError = error, Acked = string.Join(',', acked), Dead = true, LeaseUntil = 0, NextAttemptAt = 0 },
+                    s => s with { LastStatus = "FAILED" }, ct);
                 SyncHubTelemetry.WebhooksFailed.Add(1, Tags(row, "dead_lettered"));
                 logger.LogWarning("Webhook {DeliveryId} of {Stream} failed on its last attempt ({Attempt}): {Error}; it is dead-lettered", row.DeliveryId, row.Stream, attempt, error);
                 continue;
             }
             var delay = Jitter(delays[attempt - 1]);
-            await table.TryReplaceAsync(row with { Attempts = attempt, LastError = error, Acked = string.Join(',', acked), LeaseUntil = 0, NextAttemptAt = now + delay.Ticks }, row.ETag, ct);
-            await SummarizeAsync(table, row, s => s with { LastStatus = "RETRYING" }, ct);
+            await SettleAsync(table, row, row with { Attempts = attempt, LastError = error, Acked = string.Join(',', acked), LeaseUntil = 0, NextAttemptAt = now + delay.Ticks },
+                s => s with { LastStatus = "RETRYING" }, ct);
             SyncHubTelemetry.WebhooksFailed.Add(1, Tags(row, "retrying"));
             await store.SendAsync(message, ct, Visibility(delay.Ticks));
             logger.LogWarning("Webhook {DeliveryId} of {Stream} failed (attempt {Attempt}): {Error}; next attempt in {Delay}", row.DeliveryId, row.Stream, attempt, error, delay);
@@ -136,16 +135,27 @@ public sealed class WebhookDelivery(
         return count;
     }
 
-    private static async Task SummarizeAsync(RowTable<WebhookRow> table, WebhookRow delivery, Func<WebhookRow, WebhookRow> change, CancellationToken ct)
+    /// <summary>
+    /// An attempt's outcome: the delivery row deleted (delivered, <paramref name="replacement"/> null) or rewritten, and
+    /// the stream's summary row changed, in one transaction, so a status read never sees one without the other. When
+    /// the delivery row changed since it was claimed (its lease expired and another host took it), nothing is written.
+    /// </summary>
+    private async Task SettleAsync(RowTable<WebhookRow> table, WebhookRow delivery, WebhookRow? replacement, Func<WebhookRow, WebhookRow> change, CancellationToken ct)
     {
-        await table.UpdateAsync(delivery.PartitionKey, WebhookRow.SummaryKey(delivery.Stream), s => change(s ?? new WebhookRow
+        var settled = await table.TryWriteWithAsync(delivery.PartitionKey, delivery.RowKey, delivery.ETag, replacement, WebhookRow.SummaryKey(delivery.Stream),
+            s => change(s ?? new WebhookRow
+            {
+                PartitionKey = delivery.PartitionKey,
+                RowKey = WebhookRow.SummaryKey(delivery.Stream),
+                Integration = delivery.Integration,
+                ConnectionId = delivery.ConnectionId,
+                Stream = delivery.Stream,
+            }), ct);
+        if (!settled)
         {
-            PartitionKey = delivery.PartitionKey,
-            RowKey = WebhookRow.SummaryKey(delivery.Stream),
-            Integration = delivery.Integration,
-            ConnectionId = delivery.ConnectionId,
-            Stream = delivery.Stream,
-        }), ct);
+            logger.LogWarning("Webhook {DeliveryId} of {Stream}: its row changed while it was being sent (its lease ran out); the attempt's outcome is not recorded",
+                delivery.DeliveryId, delivery.Stream);
+        }
     }
 
     /// <summary>Metric tags of a delivery: its integration and sync (<c>auth</c> for connection webhooks), and a status.</summary>

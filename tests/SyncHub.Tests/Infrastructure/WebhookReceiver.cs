@@ -40,6 +40,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public IReadOnlyList<Received> Of(string connectionId) =>
         [.. _received.Where(r => r.Json["connectionId"]?.GetValue<string>() == connectionId)];
 
+    /// <summary>Called with each request's body before it is answered (a test acting while a delivery is in flight).</summary>
+    public Func<JsonObject, Task>? OnReceive { get; set; }
+
     /// <summary>The next requests are answered with these statuses, in order; then 200 again.</summary>
     public void Answer(params int[] statuses) => AnswerFor(_ => true, statuses);
 
@@ -88,6 +91,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
+            if (OnReceive is { } onReceive)
+            {
+                await onReceive(JsonNode.Parse(body)!.AsObject());
+            }
             var status = NextAnswer(body);
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             _received.Enqueue(new Received(body, headers, DateTimeOffset.UtcNow, status));
