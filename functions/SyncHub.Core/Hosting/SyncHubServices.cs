@@ -92,9 +92,11 @@ public static class SyncHubServices
         services.AddSingleton<RunWebhooks>();
         services.AddSingleton<WebhooksEndpoints>();
         services.AddSingleton<SyncEndpoints>();
-        // Order matters on delete: schedules go first (a running sync loses its lease and stops), then the records.
+        // Order matters on delete: schedules go first (a running sync loses its lease and stops, its outbox with it),
+        // then the records and the webhook rows.
         services.AddSingleton<IConnectionLifecycle, SchedulingLifecycle>();
         services.AddSingleton<IConnectionLifecycle, RecordsLifecycle>();
+        services.AddSingleton<IConnectionLifecycle, WebhooksLifecycle>();
         return services;
     }
 

@@ -75,4 +75,25 @@ public sealed class WebhookSettleTests
         Assert.Contains("500", delivery.LastError);
         Assert.Equal("RETRYING", summary.LastStatus);
     }
+
+    [Fact]
+    public async Task Deleting_the_connection_deletes_its_pending_deliveries_and_summaries()
+    {
+        var (engine, receiver, connectionId) = await AuthWebhookQueuedAsync("1m");
+        await using var _ = engine;
+        await using var __ = receiver;
+        receiver.Answer(500);
+        await engine.Get<WebhookDelivery>().DeliverAsync(new WebhookMessage("github", connectionId, WebhookBodies.AuthStream), default);
+        Assert.Equal(2, (await StreamAsync(engine, connectionId)).Count);
+
+        var functions = new SyncHub.Functions.ConnectionFunctions(engine.Get<SyncHub.Core.Api.ApiPipeline>(), engine.Get<SyncHub.Core.Api.ConnectionsEndpoints>());
+        var deleted = await FunctionCall.SendAsync(engine.Services, functions.Delete, "DELETE", "provider_config_key=github",
+            route: new Dictionary<string, string> { ["connectionId"] = connectionId });
+
+        Assert.Equal(200, deleted.Status);
+        Assert.Empty(await StreamAsync(engine, connectionId));
+        // The delivery's queued retry finds nothing to send.
+        await engine.Get<WebhookDelivery>().DeliverAsync(new WebhookMessage("github", connectionId, WebhookBodies.AuthStream), default);
+        Assert.Single(receiver.Of(connectionId));
+    }
 }
