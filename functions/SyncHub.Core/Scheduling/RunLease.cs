@@ -108,21 +108,41 @@ public sealed class RunLeases(
         {
             await due.AddAsync(key, next, ct);
         }
+        const string error = "The run failed repeatedly before the sync could start (see the logs); it was abandoned after the queue's maximum delivery count.";
+        // The application is told like for any failed run (an error webhook in the same write as the ERROR). A run the
+        // message had claimed ends under its own id; otherwise the failure gets an id of its own, so it is never taken
+        // for the earlier run's webhook.
+        var claimed = current.RunState != RunStates.Idle && current.RunId is not null;
+        var abandoned = claimed ? current : current with { RunId = $"abandoned-{now}", RunStartedAt = now };
+        var hooks = webhooks.ForRunEnd(abandoned, [], error, now);
+        await webhooks.ArmAsync(key, hooks);
         var ended = await store.UpdateAsync(key, s => s.RunState != RunStates.Idle && s.LeaseUntil > now ? null : s with
         {
             RunState = RunStates.Idle,
             LeaseUntil = 0,
             RunCounts = [],
             LastStatus = "ERROR",
-            LastError = "The run failed repeatedly before the sync could start (see the logs); it was abandoned after the queue's maximum delivery count.",
+            LastError = error,
             FinishedAt = now,
             NextRunAt = next > 0 && OnGrid(s, current) ? next : s.NextRunAt,
+            Outbox = RunWebhooks.Append(s.Outbox, hooks),
         }, ct);
         if (ended is not null)
         {
             // No duration: the row's start may be an earlier run's (the poisoned message may never have claimed one).
             SyncHubTelemetry.RunsFailed.Add(1, SyncHubTelemetry.Tags(key.Integration, key.Sync));
             await SendOwedAsync(ended, now, ct);
+            if (hooks.Count > 0)
+            {
+                try
+                {
+                    await webhooks.FlushAsync(key);
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning("Sync {Sync}: webhooks stay in the outbox until the delayed flush: {Error}", key, e.Message);
+                }
+            }
         }
     }
 

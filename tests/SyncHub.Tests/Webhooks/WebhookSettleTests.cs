@@ -96,4 +96,33 @@ public sealed class WebhookSettleTests
         await engine.Get<WebhookDelivery>().DeliverAsync(new WebhookMessage("github", connectionId, WebhookBodies.AuthStream), default);
         Assert.Single(receiver.Of(connectionId));
     }
+
+    [Fact]
+    public async Task A_run_abandoned_through_the_poison_queue_sends_an_error_webhook_of_its_own()
+    {
+        await using var receiver = await WebhookReceiver.StartNewAsync();
+        await using var engine = await SyncEngine.StartAsync(new Dictionary<string, string?> { ["SyncHub:Webhooks:PrimaryUrl"] = receiver.Url.ToString() });
+        engine.Github.SetIssues("o/r", [FakeGithub.Issue(1000, "2026-01-01T00:00:00Z"), FakeGithub.Issue(1001, "2026-01-01T00:00:01Z")]);
+        var connection = await engine.ImportAsync();
+        await engine.PumpAsync();
+        var delivery = engine.Get<WebhookDelivery>();
+        var stream = new WebhookMessage("github", connection, "issues:base");
+        await delivery.DeliverAsync(stream, default);
+        var success = Assert.Single(receiver.Of(connection), r => r.Json["syncName"]?.GetValue<string>() == "issues");
+        Assert.True(success.Json["success"]!.GetValue<bool>());
+
+        // Twice: each abandonment is a failure of its own, neither taken for the earlier run's webhook nor for the other.
+        var runner = engine.Get<Core.Scheduling.SyncRunner>();
+        var message = new Core.Scheduling.SyncRunMessage(new Core.Model.SyncKey("github", connection, "issues", "base"), Core.Scheduling.SyncRunKind.Scheduled);
+        await runner.RecordPoisonedAsync(message, default);
+        await runner.RecordPoisonedAsync(message, default);
+        await delivery.DeliverAsync(stream, default);
+
+        var errors = receiver.Of(connection).Where(r => r.Json["syncName"]?.GetValue<string>() == "issues" && !r.Json["success"]!.GetValue<bool>()).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Equal(2, errors.Select(e => e.DeliveryId).Distinct().Count());
+        Assert.DoesNotContain(errors, e => e.DeliveryId == success.DeliveryId);
+        Assert.All(errors, e => Assert.Contains("maximum delivery count", e.Json["error"]!["description"]!.GetValue<string>()));
+        Assert.Equal("ERROR", (await engine.ScheduleAsync(connection, "issues"))!.LastStatus);
+    }
 }
