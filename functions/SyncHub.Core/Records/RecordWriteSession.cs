@@ -137,15 +137,23 @@ public sealed class RecordWriteSession
         if (_meta.Total <= (long)ScanRatio * items.Count)
         {
             var wanted = items.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
-            await foreach (var entry in ScanIndexAsync(ct))
+            try
             {
-                if (wanted.Contains(entry.Id))
+                await foreach (var entry in ScanIndexAsync(ct))
                 {
-                    lock (found)
+                    if (wanted.Contains(entry.Id))
                     {
-                        found[entry.Id] = entry;
+                        lock (found)
+                        {
+                            found[entry.Id] = entry;
+                        }
                     }
                 }
+            }
+            catch (Azure.RequestFailedException e) when (e.Status == 404)
+            {
+                // Like a commit into a dropped table: reload the view and find the set's new generation.
+                throw new StaleViewException("the record table is gone (the partition was emptied)");
             }
             return (found, null);
         }

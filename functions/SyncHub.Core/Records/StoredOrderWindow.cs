@@ -8,8 +8,8 @@ namespace SyncHub.Core.Records;
 /// source in the same order each time, and that is the order its records were first stored in (each batch's rows get
 /// rising cursors); reading the record rows ahead in cursor order (only the index columns, no payload) therefore finds
 /// a batch's stored entries with one range read per 1,000 records instead of one point read per record, and holds at
-/// most a few batches of entries whatever the set's size. The next read starts in the background as soon as a batch is
-/// done, while the sync fetches its next page. Records stored elsewhere (changed since, so moved to the end) are
+/// most a few batches of entries whatever the set's size. The next read starts as soon as a batch has taken its
+/// entries, and runs while that batch is judged and committed and the sync fetches its next page. Records stored elsewhere (changed since, so moved to the end) are
 /// point-read by the caller; batches mostly not found here (a source listing in another order) turn the window off.
 /// <para>
 /// Entries are valid under the writer's fence, like every read of its view: the caller drops the window on reload, and
@@ -174,11 +174,19 @@ internal sealed class StoredOrderWindow
         var filter = $"PartitionKey eq '{RecordRows.PartitionKey}' and RowKey gt '{from}' and RowKey lt '{_end}'";
         var entries = new List<IndexEntry>(take);
         string? continuation = null;
-        await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxPerPage: take, select: Columns, cancellationToken: ct).AsPages())
+        try
         {
-            entries.AddRange(page.Values.Select(RecordRows.EntryOf));
-            continuation = page.ContinuationToken;
-            break;
+            await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxPerPage: take, select: Columns, cancellationToken: ct).AsPages())
+            {
+                entries.AddRange(page.Values.Select(RecordRows.EntryOf));
+                continuation = page.ContinuationToken;
+                break;
+            }
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            // Like a commit into a dropped table: the writer reloads its view and finds the set's new generation.
+            throw new StaleViewException("the record table is gone (the partition was emptied)");
         }
         return new Page(entries, continuation is null);
     }

@@ -128,13 +128,20 @@ public sealed class RowTable<T>(TableClient table, IRowCodec<T> codec)
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412)
             {
-                if (e.FailedTransactionActionIndex is null or 0)
+                if (e.FailedTransactionActionIndex == 0 || (e.FailedTransactionActionIndex is null && !await IsAtAsync(partitionKey, rowKey, ifMatch, ct)))
                 {
                     return false;
                 }
                 // The other row changed (or appeared) since it was read: apply the change to the new version.
             }
         }
+    }
+
+    /// <summary>Whether the row still exists at version <paramref name="etag"/> (keys only read).</summary>
+    private async Task<bool> IsAtAsync(string partitionKey, string rowKey, ETag etag, CancellationToken ct)
+    {
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, ["PartitionKey"], ct);
+        return row.HasValue && row.Value!.ETag == etag;
     }
 
     public async Task DeleteAsync(string partitionKey, string rowKey, CancellationToken ct) =>

@@ -195,6 +195,28 @@ public sealed class RecordWriteCostTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain("changed", System.Text.Encoding.UTF8.GetString(stored.Payload), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(5000, 1500)] // more ids than the window read ahead: it reads on, in the dropped table
+    [InlineData(3000, 2000)] // a set at most twice the batch: the index scan, in the dropped table
+    public async Task A_set_emptied_during_a_full_re_save_is_written_again_from_empty(int stored, int next)
+    {
+        var partition = await StoredAsync(stored);
+        var session = await Writer.OpenAsync(partition, None);
+        Assert.Equal(1000, (await session.SaveAsync(RecordsFixture.Issues(1000, 0), None)).Unchanged);
+        // A reset empties the set (a new generation, the old table dropped) while the session is saving it again.
+        var sets = Services.GetRequiredService<RecordSetStore>();
+        var storage = Services.GetRequiredService<SyncHub.Core.Storage.StorageClients>();
+        await sets.StartNewGenerationAsync(partition, async set =>
+            (await storage.Table(set.TableName).GetEntityAsync<Azure.Data.Tables.TableEntity>(RecordRows.PartitionKey, RecordRows.MetaRowKey)).Value.GetInt64("Hw") ?? 0, None);
+
+        var result = await session.SaveAsync(RecordsFixture.Issues(next, 1000), None);
+
+        Assert.Equal((next, 0, 0), (result.Added, result.Updated, result.Unchanged));
+        Assert.Equal(next, session.TotalCount);
+        using var fx = new RecordsFixture();
+        Assert.Equal(next, (await fx.ReadAllAsync(partition)).Count);
+    }
+
     [Fact]
     public async Task A_save_in_another_order_than_stored_turns_the_window_off_after_two_batches_and_point_reads()
     {
