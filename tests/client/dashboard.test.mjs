@@ -124,9 +124,23 @@ describe('the dashboard in a browser', { skip: missing ?? false }, () => {
         await page.waitForFunction((before) => document.getElementById('updated').textContent !== before, stamp, { timeout: 15_000 });
         assert.equal(await page.evaluate(() => document.activeElement?.dataset.sort), 'status');
         await page.screenshot({ path: path.join(screenshots, 'overview.png'), fullPage: true });
+        // On a phone the overview is a card per sync, each value labelled: nothing scrolls sideways.
         await page.setViewportSize({ width: 390, height: 844 });
+        const phone = await page.evaluate(() => {
+            const td = document.querySelector('#syncs tbody td.c-status');
+            return {
+                page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+                wrap: document.querySelector('.table-wrap').scrollWidth, wrapVisible: document.querySelector('.table-wrap').clientWidth,
+                label: getComputedStyle(td, '::before').content, row: getComputedStyle(td.parentElement).display,
+            };
+        });
+        assert.ok(phone.page <= phone.viewport, `the page is ${phone.page}px wide in a ${phone.viewport}px viewport`);
+        assert.ok(phone.wrap <= phone.wrapVisible, `the table scrolls: ${phone.wrap}px in ${phone.wrapVisible}px`);
+        assert.equal(phone.label, '"Status"');
+        assert.equal(phone.row, 'block');
         await page.screenshot({ path: path.join(screenshots, 'overview-phone.png'), fullPage: true });
         await page.setViewportSize({ width: 1280, height: 900 });
+        assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#syncs tbody tr')).display), 'table-row');
     });
 
     test('a failing sync shows its error on its page', async () => {
