@@ -1,3 +1,4 @@
+using Azure;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
@@ -137,23 +138,15 @@ public sealed class RecordWriteSession
         if (_meta.Total <= (long)ScanRatio * items.Count)
         {
             var wanted = items.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
-            try
+            await foreach (var entry in ScanIndexAsync(ct))
             {
-                await foreach (var entry in ScanIndexAsync(ct))
+                if (wanted.Contains(entry.Id))
                 {
-                    if (wanted.Contains(entry.Id))
+                    lock (found)
                     {
-                        lock (found)
-                        {
-                            found[entry.Id] = entry;
-                        }
+                        found[entry.Id] = entry;
                     }
                 }
-            }
-            catch (Azure.RequestFailedException e) when (e.Status == 404)
-            {
-                // Like a commit into a dropped table: reload the view and find the set's new generation.
-                throw new StaleViewException("the record table is gone (the partition was emptied)");
             }
             return (found, null);
         }
@@ -267,15 +260,18 @@ public sealed class RecordWriteSession
                 }
                 break;
             }
-            catch (StaleViewException stale)
+            // A read of the table after it was dropped (the set emptied: a reset, a variant or connection delete) is a
+            // stale view too: the reload finds the set's new generation, or that the set is gone.
+            catch (Exception stale) when (stale is StaleViewException or RequestFailedException { Status: 404 })
             {
+                var reason = stale is StaleViewException ? stale.Message : "the record table is gone (the partition was emptied)";
                 if (attempt >= MaxAttempts)
                 {
                     throw new RecordWriteConflictException(
-                        $"Gave up writing to {_partition} after {attempt} attempts: another writer kept changing it ({stale.Message}).");
+                        $"Gave up writing to {_partition} after {attempt} attempts: another writer kept changing it ({reason}).");
                 }
                 _logger.LogInformation("Record partition {Partition} changed under this writer ({Reason}); reloading (attempt {Attempt})",
-                    _partition, stale.Message, attempt);
+                    _partition, reason, attempt);
                 // What was committed before the conflict stays done; the rest is re-planned on a fresh view.
                 pending = pending.Where(p => !done.Contains(p)).ToList();
                 // Two writers that keep failing each other (on Azurite a read can even see another writer's transaction

@@ -134,15 +134,21 @@ public sealed class RunLeases(
             await SendOwedAsync(ended, now, ct);
             if (hooks.Count > 0)
             {
-                try
-                {
-                    await webhooks.FlushAsync(key);
-                }
-                catch (Exception e)
-                {
-                    logger.LogWarning("Sync {Sync}: webhooks stay in the outbox until the delayed flush: {Error}", key, e.Message);
-                }
+                await FlushWebhooksAsync(key);
             }
+        }
+    }
+
+    /// <summary>Moves a run end's webhooks from the row's outbox to delivery; if this fails, the armed flush does it later.</summary>
+    internal async Task FlushWebhooksAsync(SyncKey key)
+    {
+        try
+        {
+            await webhooks.FlushAsync(key);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Sync {Sync}: webhooks stay in the outbox until the delayed flush: {Error}", key, e.Message);
         }
     }
 
@@ -307,7 +313,7 @@ public sealed class RunLease : IDisposable
             await _leases.SendOwedAsync(ended, now, ct);
             if (webhooks.Count > 0)
             {
-                await FlushWebhooksAsync();
+                await _leases.FlushWebhooksAsync(Key);
             }
             return ended;
         }
@@ -317,18 +323,7 @@ public sealed class RunLease : IDisposable
         }
     }
 
-    /// <summary>Moves the run's webhooks from the row's outbox to delivery; if this fails, the armed flush does it later.</summary>
-    private async Task FlushWebhooksAsync()
-    {
-        try
-        {
-            await _leases.Webhooks.FlushAsync(Key);
-        }
-        catch (Exception e)
-        {
-            _leases.Logger.LogWarning("Sync {Sync}: webhooks stay in the outbox until the delayed flush: {Error}", Key, e.Message);
-        }
-    }
+
 
     /// <summary>Heartbeats at a third of the lease's length until <paramref name="stop"/>; cancels <see cref="LostToken"/> if the lease is lost.</summary>
     public async Task KeepAliveAsync(CancellationToken stop)
